@@ -1,0 +1,99 @@
+/* C side of the nfq binding: owns the libnetfilter_queue handles of one
+ * queue, receives and parses messages, and sends verdicts. Go holds a
+ * struct nfqgo_queue pointer; C never holds Go pointers, only the integer
+ * value of a runtime/cgo.Handle. */
+#ifndef NFQ_CGO_H
+#define NFQ_CGO_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+/* Attribute presence bits; they match the Attr constants in packet.go. */
+#define NFQGO_ATTR_MARK        (1u << 0)
+#define NFQGO_ATTR_TIMESTAMP   (1u << 1)
+#define NFQGO_ATTR_INDEV       (1u << 2)
+#define NFQGO_ATTR_OUTDEV      (1u << 3)
+#define NFQGO_ATTR_PHYSINDEV   (1u << 4)
+#define NFQGO_ATTR_PHYSOUTDEV  (1u << 5)
+#define NFQGO_ATTR_HWADDR      (1u << 6)
+#define NFQGO_ATTR_PAYLOAD     (1u << 7)
+#define NFQGO_ATTR_CAPLEN      (1u << 8)
+#define NFQGO_ATTR_SKBINFO     (1u << 9)
+#define NFQGO_ATTR_UID         (1u << 10)
+#define NFQGO_ATTR_GID         (1u << 11)
+#define NFQGO_ATTR_SECCTX      (1u << 12)
+
+/* One parsed packet message, handed to Go by nfqgoPacket. Pointers point
+ * into the receive buffer and are valid only during that call. Numbers are
+ * in host order. */
+struct nfqgo_packet {
+	uint32_t attrs;
+	uint32_t id;
+	uint16_t hw_protocol;
+	uint8_t hook;
+	uint8_t hwaddr_len;
+	uint32_t mark;
+	int64_t ts_sec;
+	int64_t ts_usec;
+	uint32_t indev, outdev, physindev, physoutdev;
+	uint8_t hwaddr[8];
+	uint32_t skbinfo;
+	uint32_t cap_len;
+	uint32_t uid, gid;
+	const unsigned char *payload;
+	uint32_t payload_len;
+	uint32_t secctx_len;
+	const char *secctx;
+};
+
+/* Outcomes of nfqgo_wait and nfqgo_drain. */
+#define NFQGO_RECV_OK      0  /* readable, or messages were handled (maybe none) */
+#define NFQGO_RECV_WOKEN   1  /* nfqgo_wake was called */
+#define NFQGO_RECV_ERRNO  -1  /* *err holds an errno (ENOBUFS: overrun) */
+
+struct nfqgo_queue;
+
+/* nfqgo_open opens a netlink socket, binds queue num and sets the copy mode,
+ * queue length. On failure it returns NULL, with *err the errno
+ * and *stage naming the step that failed ("open", "bind queue", ...). */
+struct nfqgo_queue *nfqgo_open(uint16_t num, uintptr_t handle, uint8_t mode, uint32_t range,
+			       uint32_t maxlen, int rcvbuf, int no_enobufs,
+			       int *err, const char **stage);
+
+/* nfqgo_set_mode changes the copy mode; the caller must not be receiving
+ * concurrently (the library reads the ACK from the same socket). */
+int nfqgo_set_mode(struct nfqgo_queue *q, uint8_t mode, uint32_t range, int *err);
+
+/* nfqgo_wait blocks until the socket is readable (NFQGO_RECV_OK) or
+ * nfqgo_wake was called (NFQGO_RECV_WOKEN). */
+int nfqgo_wait(struct nfqgo_queue *q, int *err);
+
+/* nfqgo_drain reads and dispatches up to budget messages without blocking;
+ * *handled counts them. NFQGO_RECV_ERRNO with *err = ENOBUFS is an overrun;
+ * other errnos come from NLMSG_ERROR replies to earlier verdicts. */
+int nfqgo_drain(struct nfqgo_queue *q, int budget, int *handled, int *err);
+
+/* nfqgo_dispatch feeds one netlink datagram through the same parse and
+ * dispatch path as received ones (used by tests to inject kernel messages). */
+int nfqgo_dispatch(struct nfqgo_queue *q, const void *buf, int len, int *err);
+
+/* nfqgo_wake interrupts a blocked nfqgo_receive; safe from any thread. */
+void nfqgo_wake(struct nfqgo_queue *q);
+
+/* nfqgo_verdict sends one verdict. payload may be NULL. */
+int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_mark,
+		  uint32_t mark, const void *payload, uint32_t payload_len, int *err);
+
+/* nfqgo_verdict_batch gives verdict to every waiting packet with id <= id. */
+int nfqgo_verdict_batch(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int *err);
+
+/* nfqgo_close unbinds the queue, closes the socket and frees q. */
+void nfqgo_close(struct nfqgo_queue *q);
+
+int nfqgo_set_flags(struct nfqgo_queue *q, uint32_t mask, uint32_t flags, int *err);
+int nfqgo_set_maxlen(struct nfqgo_queue *q, uint32_t maxlen, int *err);
+
+int nfqgo_fd(struct nfqgo_queue *q);
+
+#endif

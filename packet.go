@@ -1,0 +1,184 @@
+package nfq
+
+import (
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+)
+
+// Attr names a packet attribute that the kernel may or may not send. Use
+// Packet.Has to tell an absent attribute from a zero one.
+type Attr uint32
+
+// Attributes with presence tracking.
+const (
+	AttrMark Attr = 1 << iota
+	AttrTimestamp
+	AttrInDev
+	AttrOutDev
+	AttrPhysInDev
+	AttrPhysOutDev
+	AttrHWAddr
+	AttrPayload
+	AttrCapLen
+	AttrSkbInfo
+	AttrUID
+	AttrGID
+	AttrSecCtx
+)
+
+// SkbInfo are the kernel's NFQA_SKB_* bits about the packet buffer.
+type SkbInfo uint32
+
+const (
+	// SkbChecksumNotReady: the transport checksum is not computed yet
+	// (typical on output with checksum offload, and for GSO packets).
+	SkbChecksumNotReady SkbInfo = 1 << 0
+	// SkbGSO: the packet is a GSO super-packet (only with FlagGSO).
+	SkbGSO SkbInfo = 1 << 1
+	// SkbChecksumNotVerified: the checksum was not verified by the stack.
+	SkbChecksumNotVerified SkbInfo = 1 << 2
+)
+
+// Packet is a queued packet and the handle to give its verdict. Its fields
+// are plain Go values that stay valid after the verdict.
+//
+// Every packet needs exactly one verdict (Accept, Drop, SetVerdict, ...),
+// from any goroutine and at any time before the queue closes; packets left
+// without one get Config.DefaultVerdict on Close. The kernel holds the
+// packet, and counts it against the queue length, until then.
+type Packet struct {
+	Queue      uint16 // queue number
+	ID         uint32 // packet id, unique per queue (wraps at 2^32)
+	HWProtocol uint16 // EtherType of the packet (0x0800 IPv4, 0x86dd IPv6), host order
+	Hook       Hook   // hook the packet was queued from
+
+	Mark       uint32           // packet mark (skb->mark); AttrMark
+	Timestamp  time.Time        // zero unless the kernel timestamped the packet; AttrTimestamp
+	InDev      uint32           // input interface index, 0 if none; AttrInDev
+	OutDev     uint32           // output interface index, 0 if none; AttrOutDev
+	PhysInDev  uint32           // bridge port the packet came in on; AttrPhysInDev
+	PhysOutDev uint32           // bridge port the packet goes out on; AttrPhysOutDev
+	HWAddr     net.HardwareAddr // source hardware address, if known; AttrHWAddr
+	SkbInfo    SkbInfo          // AttrSkbInfo
+	UID, GID   uint32           // owner of the local socket (FlagUIDGID); AttrUID, AttrGID
+	SecCtx     string           // security context (FlagSecCtx); AttrSecCtx
+
+	// Payload is the packet from its network (IP) header, up to the copy
+	// range; nil in CopyMeta mode. A copy owned by the Packet.
+	Payload []byte
+	// OrigLen is the length of the whole packet. It is larger than
+	// len(Payload) when the copy range truncated the payload (AttrCapLen).
+	OrigLen uint32
+
+	attrs Attr
+	q     *Queue
+	state atomic.Uint32 // packetPending or packetDone
+}
+
+const (
+	packetPending uint32 = iota
+	packetDone
+)
+
+// Has reports whether the kernel sent attribute a with the packet.
+func (p *Packet) Has(a Attr) bool { return p.attrs&a == a }
+
+// Accept lets the packet continue.
+func (p *Packet) Accept() error { return p.SetVerdict(Accept) }
+
+// Drop discards the packet.
+func (p *Packet) Drop() error { return p.SetVerdict(Drop) }
+
+// AcceptWithMark lets the packet continue with its mark set to mark, so that
+// later rules (iptables -m mark) see it.
+func (p *Packet) AcceptWithMark(mark uint32) error {
+	return p.SetVerdict(Accept, WithMark(mark))
+}
+
+// AcceptWithPayload lets the packet continue with its bytes, from the IP
+// header on, replaced by payload. The kernel does not fix checksums: the
+// caller must write a correct IP header and transport checksum.
+func (p *Packet) AcceptWithPayload(payload []byte) error {
+	return p.SetVerdict(Accept, WithPayload(payload))
+}
+
+// VerdictOption adds something to a verdict: a new mark or a new payload.
+type VerdictOption struct {
+	kind    uint8
+	mark    uint32
+	payload []byte
+}
+
+const (
+	optMark uint8 = iota + 1
+	optPayload
+)
+
+// WithMark sets the packet mark along with the verdict.
+func WithMark(mark uint32) VerdictOption { return VerdictOption{kind: optMark, mark: mark} }
+
+// WithPayload replaces the packet (from the IP header on) along with the
+// verdict. See AcceptWithPayload about checksums. payload is not retained.
+func WithPayload(payload []byte) VerdictOption {
+	return VerdictOption{kind: optPayload, payload: payload}
+}
+
+// verdictRequest is a checked verdict with its options, ready to send.
+type verdictRequest struct {
+	verdict    Verdict
+	setMark    bool
+	mark       uint32
+	hasPayload bool
+	payload    []byte
+}
+
+func buildVerdict(v Verdict, opts []VerdictOption) (verdictRequest, error) {
+	r := verdictRequest{verdict: v}
+	if err := v.validate(); err != nil {
+		return r, err
+	}
+	for _, o := range opts {
+		switch o.kind {
+		case optMark:
+			if r.setMark {
+				return r, fmt.Errorf("%w: WithMark given twice", ErrInvalidVerdict)
+			}
+			r.setMark, r.mark = true, o.mark
+		case optPayload:
+			if r.hasPayload {
+				return r, fmt.Errorf("%w: WithPayload given twice", ErrInvalidVerdict)
+			}
+			if len(o.payload) == 0 {
+				return r, fmt.Errorf("%w: empty replacement payload; to keep the packet as it is, leave WithPayload out", ErrInvalidVerdict)
+			}
+			if len(o.payload) > MaxPayloadLen {
+				return r, fmt.Errorf("%w: %d bytes, the kernel takes at most %d", ErrPayloadTooLarge, len(o.payload), MaxPayloadLen)
+			}
+			r.hasPayload, r.payload = true, o.payload
+		default:
+			return r, fmt.Errorf("%w: zero VerdictOption; make options with WithMark or WithPayload", ErrInvalidVerdict)
+		}
+	}
+	if r.hasPayload && v == Drop {
+		return r, fmt.Errorf("%w: a replacement payload with a drop verdict would be thrown away", ErrInvalidVerdict)
+	}
+	return r, nil
+}
+
+// SetVerdict gives the packet its verdict, with options. It returns an error
+// wrapping ErrVerdictGiven if the packet already has one, ErrClosed if the
+// queue is closed (the packet then had the default verdict), and
+// ErrInvalidVerdict or ErrPayloadTooLarge for bad arguments; in those cases
+// nothing is sent and the packet keeps its state.
+func (p *Packet) SetVerdict(v Verdict, opts ...VerdictOption) error {
+	r, err := buildVerdict(v, opts)
+	if err != nil {
+		return &OpError{Op: fmt.Sprintf("verdict %s for packet %d", v, p.ID), Queue: p.Queue, Err: err}
+	}
+	if p.q == nil {
+		return &OpError{Op: fmt.Sprintf("verdict for packet %d", p.ID), Queue: p.Queue, Err: ErrInvalidVerdict, Hint: "this Packet did not come from a queue"}
+	}
+	return p.q.sendVerdict(p, r)
+}
