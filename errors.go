@@ -3,6 +3,7 @@ package nfq
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors. Errors returned by this package wrap them, so test with
@@ -51,7 +52,8 @@ type OpError struct {
 func (e *OpError) Error() string {
 	msg := fmt.Sprintf("nfq: queue %d: %s", e.Queue, e.Op)
 	if e.Err != nil {
-		msg += ": " + e.Err.Error()
+		// Sentinels carry the package prefix already said above.
+		msg += ": " + strings.TrimPrefix(e.Err.Error(), "nfq: ")
 	}
 	if e.Hint != "" {
 		msg += " (" + e.Hint + ")"

@@ -474,3 +474,34 @@ func (q *Queue) teardown() error {
 	q.c = nil
 	return err
 }
+
+// The Attr bits are the C side's NFQGO_ATTR_* bits: each line fails to
+// compile if a pair drifts apart.
+var (
+	_ [AttrMark - Attr(C.NFQGO_ATTR_MARK)]struct{}
+	_ [Attr(C.NFQGO_ATTR_MARK) - AttrMark]struct{}
+	_ [AttrTimestamp - Attr(C.NFQGO_ATTR_TIMESTAMP)]struct{}
+	_ [Attr(C.NFQGO_ATTR_TIMESTAMP) - AttrTimestamp]struct{}
+	_ [AttrInDev - Attr(C.NFQGO_ATTR_INDEV)]struct{}
+	_ [Attr(C.NFQGO_ATTR_INDEV) - AttrInDev]struct{}
+	_ [AttrOutDev - Attr(C.NFQGO_ATTR_OUTDEV)]struct{}
+	_ [Attr(C.NFQGO_ATTR_OUTDEV) - AttrOutDev]struct{}
+	_ [AttrPhysInDev - Attr(C.NFQGO_ATTR_PHYSINDEV)]struct{}
+	_ [Attr(C.NFQGO_ATTR_PHYSINDEV) - AttrPhysInDev]struct{}
+	_ [AttrPhysOutDev - Attr(C.NFQGO_ATTR_PHYSOUTDEV)]struct{}
+	_ [Attr(C.NFQGO_ATTR_PHYSOUTDEV) - AttrPhysOutDev]struct{}
+	_ [AttrHWAddr - Attr(C.NFQGO_ATTR_HWADDR)]struct{}
+	_ [Attr(C.NFQGO_ATTR_HWADDR) - AttrHWAddr]struct{}
+	_ [AttrPayload - Attr(C.NFQGO_ATTR_PAYLOAD)]struct{}
+	_ [Attr(C.NFQGO_ATTR_PAYLOAD) - AttrPayload]struct{}
+	_ [AttrCapLen - Attr(C.NFQGO_ATTR_CAPLEN)]struct{}
+	_ [Attr(C.NFQGO_ATTR_CAPLEN) - AttrCapLen]struct{}
+	_ [AttrSkbInfo - Attr(C.NFQGO_ATTR_SKBINFO)]struct{}
+	_ [Attr(C.NFQGO_ATTR_SKBINFO) - AttrSkbInfo]struct{}
+	_ [AttrUID - Attr(C.NFQGO_ATTR_UID)]struct{}
+	_ [Attr(C.NFQGO_ATTR_UID) - AttrUID]struct{}
+	_ [AttrGID - Attr(C.NFQGO_ATTR_GID)]struct{}
+	_ [Attr(C.NFQGO_ATTR_GID) - AttrGID]struct{}
+	_ [AttrSecCtx - Attr(C.NFQGO_ATTR_SECCTX)]struct{}
+	_ [Attr(C.NFQGO_ATTR_SECCTX) - AttrSecCtx]struct{}
+)

@@ -1,0 +1,103 @@
+// Package nfq hands packets from Linux netfilter's NFQUEUE to Go and sends
+// back their verdicts. It is a thin binding over the system's
+// libnetfilter_queue and libnfnetlink (linked with cgo through pkg-config).
+//
+// # How NFQUEUE works
+//
+// A netfilter rule such as
+//
+//	iptables -A INPUT -p tcp --dport 80 -j NFQUEUE --queue-num 5
+//
+// takes each matching packet out of the kernel's path and parks it in queue
+// 5. The kernel sends a copy (metadata, and the packet from its IP header on,
+// up to a copy range) over a netlink socket to the one process bound to that
+// queue, and holds the packet until that process answers with a verdict:
+// accept, drop, repeat the hook, stop, or hand it to another queue; optionally
+// with a new packet mark or new packet bytes. Packets nobody answers stay in
+// the kernel and count against the queue length (1024 by default); when the
+// queue is full, new packets are dropped (or accepted, with FlagFailOpen).
+//
+// If no process is bound to the queue, the kernel drops the packets (iptables
+// --queue-bypass accepts them instead). When the bound process closes its
+// socket or dies, the queue goes away and the packets it held are dropped.
+//
+// # Using it
+//
+// Open a queue, consume its packets with Packets (a channel) or Run (a
+// callback), give each packet exactly one verdict, and Close the queue:
+//
+//	q, err := nfq.Open(nfq.Config{Queue: 5})
+//	if err != nil {
+//		return err // says what went wrong and what to do
+//	}
+//	defer q.Close()
+//	packets, err := q.Packets(ctx)
+//	if err != nil {
+//		return err
+//	}
+//	for p := range packets {
+//		p.Accept()
+//	}
+//
+// Each packet must get one verdict; a second one returns an error wrapping
+// ErrVerdictGiven and sends nothing. On Close, every packet the queue
+// received but that has no verdict yet gets Config.DefaultVerdict (Drop
+// unless set), so none is left waiting in the kernel. With DefaultVerdict
+// Accept, Close also makes the kernel accept packets arriving during the
+// Close itself, so a restart under traffic loses nothing.
+//
+// # Privileges
+//
+// Binding a queue needs CAP_NET_ADMIN in the network namespace where the
+// queue is opened: run as root, give the binary the capability (setcap
+// cap_net_admin+ep), or start the container with --cap-add NET_ADMIN. Without
+// it, Open fails with an error wrapping ErrNoPermission (and os.ErrPermission).
+// A queue number held by another socket fails with ErrQueueInUse.
+//
+// A queue belongs to the network namespace of the thread that called Open.
+// To serve another namespace, open the queue from a locked OS thread that
+// has entered it (setns); the queue stays in that namespace afterwards,
+// whichever goroutine uses it.
+//
+// # Concurrency
+//
+// Every Queue has its own netlink socket and its own receive loop, so queues
+// are independent and several can run in one process (one per queue number,
+// for example behind iptables --queue-balance). A queue has one consumer: the
+// goroutine behind Packets, or the caller of Run. Verdict methods are safe
+// from any goroutine, at any time, in any order. Close is idempotent and safe
+// from any goroutine, also while packets flow and from inside a Run callback.
+//
+// Configuration (SetCopyMode) may be called while packets flow: the C library
+// reads its acknowledgement from the same socket as the packets, so the
+// package serializes it with the receive loop.
+//
+// # Memory
+//
+// Packet fields are Go values: Payload is a copy of the kernel's bytes,
+// owned by the Packet, valid after the verdict and for as long as the Packet
+// is referenced. Nothing in a Packet points into C memory. A replacement
+// payload passed to a verdict is sent before the call returns and is not
+// retained.
+//
+// Each queue holds one receive buffer (about 80 KiB, enough for the largest
+// message the kernel sends) in C memory, freed by Close. The kernel side
+// holds at most Config.MaxQueueLen packets per queue; a consumer that falls
+// behind first fills that, then the socket receive buffer
+// (Config.ReadBufferSize), after which the kernel drops packets and reports
+// the loss (ErrOverrun through Config.OnError, and Stats.Overruns).
+//
+// # Errors
+//
+// Errors are *OpError values naming the operation and the queue. They unwrap
+// to the errno the kernel or the C library reported, so errors.Is(err,
+// os.ErrPermission) works, and to a sentinel (ErrQueueInUse,
+// ErrNoPermission, ErrClosed, ...) where the package can tell what happened.
+//
+// # Builds
+//
+// The package needs Linux, cgo and the development files of
+// libnetfilter_queue, libnfnetlink and libmnl (Debian: libnetfilter-queue-dev
+// libnfnetlink-dev libmnl-dev pkg-config). Elsewhere it builds, and Open
+// returns an error wrapping ErrNotSupported.
+package nfq
