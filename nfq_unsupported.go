@@ -39,4 +39,6 @@ func (q *Queue) Close() error { return nil }
 
 func (q *Queue) sendVerdict(*Packet, verdictRequest) error { return q.err("verdict") }
 
-func (q *Queue) err(op string) error { return &OpError{Op: op, Queue: q.cfg.Queue, Err: errUnsupported} }
+func (q *Queue) err(op string) error {
+	return &OpError{Op: op, Queue: q.cfg.Queue, Err: errUnsupported}
+}
