@@ -1,15 +1,15 @@
 // C glue for nfq: one libnetfilter_queue handle and queue per nfqgo_queue.
+#define _GNU_SOURCE /* recvmmsg */
 #include "nfq_cgo.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <endian.h>
 #include <arpa/inet.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <linux/netlink.h>
 #include <linux/netfilter.h>
 #include <libmnl/libmnl.h>
@@ -24,17 +24,40 @@
 #define NETLINK_NO_ENOBUFS 5
 #endif
 
-/* Large enough for the largest message: a 0xffff-byte payload plus headers
- * and attributes (nfqueue-facts: >= 0xffff + MNL_SOCKET_BUFFER_SIZE/2). */
-#define NFQGO_RECV_BUF (0xffff + 16384)
+/* Room for everything in a packet message but the payload: headers and
+ * every other attribute, with a wide margin (secctx, conntrack, L2 header). */
+#define NFQGO_MSG_OVERHEAD 4096
+/* Receive memory per queue: recvmmsg takes as many messages per call as fit
+ * in this, each buffer big enough for one message at the copy range. */
+#define NFQGO_RECV_MEM (1 << 20)
+#define NFQGO_RECV_MIN_BATCH 4
+#define NFQGO_RECV_MAX_BATCH 64
+/* Verdict messages collect in one buffer and leave in one sendto when it
+ * holds this much, or when the Go side asks (the consumer caught up). */
+#define NFQGO_VERDICT_FLUSH (64 * 1024)
+#define NFQGO_VERDICT_BUF (NFQGO_VERDICT_FLUSH + 0xffff + NFQGO_MSG_OVERHEAD)
 
 struct nfqgo_queue {
 	struct nfq_handle *h;
 	struct nfq_q_handle *qh;
+	uint16_t num;
 	int fd;
-	int wakefd;
 	uintptr_t handle;
-	char buf[NFQGO_RECV_BUF];
+
+	/* recvmmsg state: nbufs buffers of bufsize bytes */
+	int nbufs;
+	size_t bufsize;
+	char *bufs;
+	struct mmsghdr *msgs;
+	struct iovec *iovs;
+
+	/* truncated messages (never expected: buffers fit the copy range) */
+	uint64_t truncated;
+	uint32_t trunc_verdict;
+
+	/* pending verdict messages */
+	size_t vlen;
+	char vbuf[NFQGO_VERDICT_BUF];
 };
 
 static uint32_t get_u32(struct nlattr *a) { return ntohl(mnl_attr_get_u32(a)); }
@@ -130,6 +153,46 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq
 	return 0;
 }
 
+/* size_buffers (re)allocates the recvmmsg buffers for a copy mode. */
+static int size_buffers(struct nfqgo_queue *q, uint8_t mode, uint32_t range)
+{
+	size_t payload = mode == NFQNL_COPY_PACKET ? (range ? range : 0xffff) : 0;
+	size_t bufsize = payload + NFQGO_MSG_OVERHEAD;
+	int n = (int)(NFQGO_RECV_MEM / bufsize);
+
+	if (n < NFQGO_RECV_MIN_BATCH)
+		n = NFQGO_RECV_MIN_BATCH;
+	if (n > NFQGO_RECV_MAX_BATCH)
+		n = NFQGO_RECV_MAX_BATCH;
+	if (q->bufs != NULL && q->bufsize >= bufsize)
+		return 0; /* big enough already */
+	char *bufs = malloc((size_t)n * bufsize);
+	struct mmsghdr *msgs = calloc((size_t)n, sizeof(*msgs));
+	struct iovec *iovs = calloc((size_t)n, sizeof(*iovs));
+	if (bufs == NULL || msgs == NULL || iovs == NULL) {
+		free(bufs);
+		free(msgs);
+		free(iovs);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		iovs[i].iov_base = bufs + (size_t)i * bufsize;
+		iovs[i].iov_len = bufsize;
+		msgs[i].msg_hdr.msg_iov = &iovs[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	free(q->bufs);
+	free(q->msgs);
+	free(q->iovs);
+	q->bufs = bufs;
+	q->msgs = msgs;
+	q->iovs = iovs;
+	q->nbufs = n;
+	q->bufsize = bufsize;
+	return 0;
+}
+
 static struct nfqgo_queue *fail(struct nfqgo_queue *q, int *err, const char **stage,
 				const char *what)
 {
@@ -140,7 +203,7 @@ static struct nfqgo_queue *fail(struct nfqgo_queue *q, int *err, const char **st
 }
 
 struct nfqgo_queue *nfqgo_open(uint16_t num, uintptr_t handle, uint8_t mode, uint32_t range,
-			       uint32_t maxlen, int rcvbuf, int no_enobufs,
+			       uint32_t maxlen, int rcvbuf, int no_enobufs, uint32_t trunc_verdict,
 			       int *err, const char **stage)
 {
 	struct nfqgo_queue *q = calloc(1, sizeof(*q));
@@ -151,10 +214,11 @@ struct nfqgo_queue *nfqgo_open(uint16_t num, uintptr_t handle, uint8_t mode, uin
 		return NULL;
 	}
 	q->fd = -1;
+	q->num = num;
 	q->handle = handle;
-	q->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (q->wakefd < 0)
-		return fail(q, err, stage, "eventfd");
+	q->trunc_verdict = trunc_verdict;
+	if (size_buffers(q, mode, range) < 0)
+		return fail(q, err, stage, "allocate receive buffers");
 
 	errno = 0;
 	q->h = nfq_open();
@@ -185,124 +249,146 @@ struct nfqgo_queue *nfqgo_open(uint16_t num, uintptr_t handle, uint8_t mode, uin
 	return q;
 }
 
-int nfqgo_set_mode(struct nfqgo_queue *q, uint8_t mode, uint32_t range, int *err)
+/* fail_errno turns a failed library call into -errno. */
+static int fail_errno(int fallback) { return -(errno ? errno : fallback); }
+
+int nfqgo_set_mode(struct nfqgo_queue *q, uint8_t mode, uint32_t range)
 {
+	/* Grow the buffers before the kernel sends bigger messages. */
+	if (size_buffers(q, mode, range) < 0)
+		return -ENOMEM;
 	errno = 0;
-	if (nfq_set_mode(q->qh, mode, range) < 0) {
-		*err = errno ? errno : EINVAL;
-		return -1;
-	}
+	if (nfq_set_mode(q->qh, mode, range) < 0)
+		return fail_errno(EINVAL);
 	return 0;
 }
 
-int nfqgo_set_flags(struct nfqgo_queue *q, uint32_t mask, uint32_t flags, int *err)
+int nfqgo_set_flags(struct nfqgo_queue *q, uint32_t mask, uint32_t flags)
 {
 	errno = 0;
-	if (nfq_set_queue_flags(q->qh, mask, flags) < 0) {
-		*err = errno ? errno : EINVAL;
-		return -1;
-	}
+	if (nfq_set_queue_flags(q->qh, mask, flags) < 0)
+		return fail_errno(EINVAL);
 	return 0;
 }
 
-int nfqgo_set_maxlen(struct nfqgo_queue *q, uint32_t maxlen, int *err)
+int nfqgo_set_maxlen(struct nfqgo_queue *q, uint32_t maxlen)
 {
 	errno = 0;
-	if (nfq_set_queue_maxlen(q->qh, maxlen) < 0) {
-		*err = errno ? errno : EINVAL;
-		return -1;
-	}
+	if (nfq_set_queue_maxlen(q->qh, maxlen) < 0)
+		return fail_errno(EINVAL);
 	return 0;
 }
 
-int nfqgo_dispatch(struct nfqgo_queue *q, const void *buf, int len, int *err)
+int nfqgo_dispatch(struct nfqgo_queue *q, const void *buf, int len)
 {
 	errno = 0;
 	/* nfq_handle_packet does not modify the buffer, but is declared
 	 * without const. */
-	if (nfq_handle_packet(q->h, (char *)buf, len) < 0 && errno != 0) {
-		*err = errno;
-		return -1;
-	}
+	if (nfq_handle_packet(q->h, (char *)buf, len) < 0 && errno != 0)
+		return -errno;
 	return 0;
 }
 
-int nfqgo_wait(struct nfqgo_queue *q, int *err)
+/* truncated gives a message that did not fit its buffer the fallback
+ * verdict, so the packet is not left waiting; its id is in the packet header
+ * attribute, which the kernel puts first. */
+static void truncated(struct nfqgo_queue *q, const char *buf, size_t len)
 {
-	struct pollfd fds[2] = {
-		{.fd = q->fd, .events = POLLIN},
-		{.fd = q->wakefd, .events = POLLIN},
-	};
-	*err = 0;
-	while (poll(fds, 2, -1) < 0) {
-		if (errno != EINTR) {
-			*err = errno;
-			return NFQGO_RECV_ERRNO;
-		}
-	}
-	/* The wake stays signalled: it only ever means "closing". */
-	if (fds[1].revents & POLLIN)
-		return NFQGO_RECV_WOKEN;
-	return NFQGO_RECV_OK;
+	const size_t id_off = NLMSG_HDRLEN + sizeof(struct nfgenmsg) + NLA_HDRLEN;
+	uint32_t id;
+
+	q->truncated++;
+	if (len < id_off + sizeof(id))
+		return;
+	memcpy(&id, buf + id_off, sizeof(id));
+	/* Its own message: the verdict buffer belongs to the Go side's lock. */
+	nfq_set_verdict(q->qh, ntohl(id), q->trunc_verdict, 0, NULL);
 }
 
-int nfqgo_drain(struct nfqgo_queue *q, int budget, int *handled, int *err)
+int nfqgo_drain(struct nfqgo_queue *q, int budget)
 {
-	*handled = 0;
-	*err = 0;
-	while (*handled < budget) {
-		ssize_t n = recv(q->fd, q->buf, sizeof(q->buf), MSG_DONTWAIT);
+	int handled = 0, err = 0;
+	while (handled < budget) {
+		int want = budget - handled;
+		if (want > q->nbufs)
+			want = q->nbufs;
+		int n = recvmmsg(q->fd, q->msgs, (unsigned int)want, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return NFQGO_RECV_OK;
-			*err = errno;
-			return NFQGO_RECV_ERRNO;
+				break;
+			return -errno;
 		}
-		if (n == 0)
-			return NFQGO_RECV_OK;
-		(*handled)++;
-		errno = 0;
-		if (nfq_handle_packet(q->h, q->buf, (int)n) < 0 && errno != 0) {
-			/* An NLMSG_ERROR: the kernel refused an earlier verdict. */
-			*err = errno;
-			return NFQGO_RECV_ERRNO;
+		for (int i = 0; i < n; i++) {
+			char *buf = q->iovs[i].iov_base;
+			size_t len = q->msgs[i].msg_len;
+			if (q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				truncated(q, buf, len);
+				continue;
+			}
+			errno = 0;
+			/* An NLMSG_ERROR makes this fail: the kernel refused an
+			 * earlier verdict. Keep the first, handle the rest. */
+			if (nfq_handle_packet(q->h, buf, (int)len) < 0 && errno != 0 && err == 0)
+				err = errno;
 		}
+		handled += n;
+		if (n < want)
+			break; /* the socket is empty */
 	}
-	return NFQGO_RECV_OK;
+	return err ? -err : handled;
 }
 
-void nfqgo_wake(struct nfqgo_queue *q)
-{
-	uint64_t one = 1;
-	ssize_t r = write(q->wakefd, &one, sizeof(one));
-	(void)r;
-}
+uint64_t nfqgo_truncated(struct nfqgo_queue *q) { return q->truncated; }
 
-int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_mark,
-		  uint32_t mark, const void *payload, uint32_t payload_len, int *err)
+int nfqgo_flush(struct nfqgo_queue *q)
 {
-	int r;
-	errno = 0;
-	if (set_mark)
-		r = nfq_set_verdict2(q->qh, id, verdict, mark, payload_len, payload);
-	else
-		r = nfq_set_verdict(q->qh, id, verdict, payload_len, payload);
-	if (r < 0) {
-		*err = errno ? errno : EIO;
-		return -1;
+	static const struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	size_t len = q->vlen;
+
+	q->vlen = 0;
+	while (len > 0) {
+		if (sendto(q->fd, q->vbuf, len, 0, (const struct sockaddr *)&kernel, sizeof(kernel)) >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
 	}
 	return 0;
 }
 
-int nfqgo_verdict_batch(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int *err)
+int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_mark,
+		  uint32_t mark, const void *payload, uint32_t payload_len, int flush)
 {
-	errno = 0;
-	if (nfq_set_verdict_batch(q->qh, id, verdict) < 0) {
-		*err = errno ? errno : EIO;
-		return -1;
+	/* header, verdict and mark attributes, payload attribute */
+	size_t need = NLMSG_ALIGN(NLMSG_HDRLEN + sizeof(struct nfgenmsg)) + 64 +
+		      MNL_ALIGN(NLA_HDRLEN + payload_len);
+	if (q->vlen + need > sizeof(q->vbuf)) {
+		int r = nfqgo_flush(q);
+		if (r < 0)
+			return r;
 	}
+	struct nlmsghdr *nlh = nfq_nlmsg_put(q->vbuf + q->vlen, NFQNL_MSG_VERDICT, q->num);
+	nfq_nlmsg_verdict_put(nlh, (int)id, (int)verdict);
+	if (set_mark)
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	if (payload != NULL && payload_len > 0)
+		nfq_nlmsg_verdict_put_pkt(nlh, payload, payload_len);
+	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
+	if (flush || q->vlen >= NFQGO_VERDICT_FLUSH)
+		return nfqgo_flush(q);
+	return 0;
+}
+
+int nfqgo_verdict_batch(struct nfqgo_queue *q, uint32_t id, uint32_t verdict)
+{
+	/* Earlier single verdicts first: the batch must not overtake them. */
+	int r = nfqgo_flush(q);
+	if (r < 0)
+		return r;
+	errno = 0;
+	if (nfq_set_verdict_batch(q->qh, id, verdict) < 0)
+		return fail_errno(EIO);
 	return 0;
 }
 
@@ -316,7 +402,8 @@ void nfqgo_close(struct nfqgo_queue *q)
 		nfq_destroy_queue(q->qh);
 	if (q->h != NULL)
 		nfq_close(q->h);
-	if (q->wakefd >= 0)
-		close(q->wakefd);
+	free(q->bufs);
+	free(q->msgs);
+	free(q->iovs);
 	free(q);
 }

@@ -47,53 +47,55 @@ struct nfqgo_packet {
 	const char *secctx;
 };
 
-/* Outcomes of nfqgo_wait and nfqgo_drain. */
-#define NFQGO_RECV_OK      0  /* readable, or messages were handled (maybe none) */
-#define NFQGO_RECV_WOKEN   1  /* nfqgo_wake was called */
-#define NFQGO_RECV_ERRNO  -1  /* *err holds an errno (ENOBUFS: overrun) */
+/* Calls that can fail return a negative errno; no out-parameters, so that
+ * Go passes no pointers to its stack (they would escape to the heap). */
 
 struct nfqgo_queue;
 
-/* nfqgo_open opens a netlink socket, binds queue num and sets the copy mode,
- * queue length. On failure it returns NULL, with *err the errno
+/* nfqgo_open opens a netlink socket, binds queue num and sets the copy mode
+ * and queue length. trunc_verdict is given to a packet whose message did not
+ * fit the receive buffer. On failure it returns NULL, with *err the errno
  * and *stage naming the step that failed ("open", "bind queue", ...). */
 struct nfqgo_queue *nfqgo_open(uint16_t num, uintptr_t handle, uint8_t mode, uint32_t range,
-			       uint32_t maxlen, int rcvbuf, int no_enobufs,
+			       uint32_t maxlen, int rcvbuf, int no_enobufs, uint32_t trunc_verdict,
 			       int *err, const char **stage);
 
-/* nfqgo_set_mode changes the copy mode; the caller must not be receiving
- * concurrently (the library reads the ACK from the same socket). */
-int nfqgo_set_mode(struct nfqgo_queue *q, uint8_t mode, uint32_t range, int *err);
+/* Configuration calls. The library reads their ACK from the socket, so the
+ * caller must not be receiving concurrently; packets that arrive meanwhile
+ * are dispatched as usual. */
+int nfqgo_set_mode(struct nfqgo_queue *q, uint8_t mode, uint32_t range);
+int nfqgo_set_flags(struct nfqgo_queue *q, uint32_t mask, uint32_t flags);
+int nfqgo_set_maxlen(struct nfqgo_queue *q, uint32_t maxlen);
 
-/* nfqgo_wait blocks until the socket is readable (NFQGO_RECV_OK) or
- * nfqgo_wake was called (NFQGO_RECV_WOKEN). */
-int nfqgo_wait(struct nfqgo_queue *q, int *err);
+/* nfqgo_drain reads (recvmmsg) and dispatches up to budget messages without
+ * blocking, and returns how many. -ENOBUFS is an overrun; other errnos come
+ * from NLMSG_ERROR replies to earlier verdicts (the messages after one are
+ * still dispatched). */
+int nfqgo_drain(struct nfqgo_queue *q, int budget);
 
-/* nfqgo_drain reads and dispatches up to budget messages without blocking;
- * *handled counts them. NFQGO_RECV_ERRNO with *err = ENOBUFS is an overrun;
- * other errnos come from NLMSG_ERROR replies to earlier verdicts. */
-int nfqgo_drain(struct nfqgo_queue *q, int budget, int *handled, int *err);
+/* nfqgo_truncated counts messages that did not fit their buffer. */
+uint64_t nfqgo_truncated(struct nfqgo_queue *q);
 
 /* nfqgo_dispatch feeds one netlink datagram through the same parse and
  * dispatch path as received ones (used by tests to inject kernel messages). */
-int nfqgo_dispatch(struct nfqgo_queue *q, const void *buf, int len, int *err);
+int nfqgo_dispatch(struct nfqgo_queue *q, const void *buf, int len);
 
-/* nfqgo_wake interrupts a blocked nfqgo_receive; safe from any thread. */
-void nfqgo_wake(struct nfqgo_queue *q);
-
-/* nfqgo_verdict sends one verdict. payload may be NULL. */
+/* nfqgo_verdict adds a verdict message to the pending ones and sends them
+ * all when flush is set or the buffer is full. payload may be NULL. */
 int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_mark,
-		  uint32_t mark, const void *payload, uint32_t payload_len, int *err);
+		  uint32_t mark, const void *payload, uint32_t payload_len, int flush);
 
-/* nfqgo_verdict_batch gives verdict to every waiting packet with id <= id. */
-int nfqgo_verdict_batch(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int *err);
+/* nfqgo_flush sends the pending verdict messages in one datagram. */
+int nfqgo_flush(struct nfqgo_queue *q);
+
+/* nfqgo_verdict_batch sends the pending verdicts, then gives verdict to
+ * every waiting packet with id <= id. */
+int nfqgo_verdict_batch(struct nfqgo_queue *q, uint32_t id, uint32_t verdict);
+
+/* nfqgo_fd is the netlink socket, for readiness polling. */
+int nfqgo_fd(struct nfqgo_queue *q);
 
 /* nfqgo_close unbinds the queue, closes the socket and frees q. */
 void nfqgo_close(struct nfqgo_queue *q);
-
-int nfqgo_set_flags(struct nfqgo_queue *q, uint32_t mask, uint32_t flags, int *err);
-int nfqgo_set_maxlen(struct nfqgo_queue *q, uint32_t maxlen, int *err);
-
-int nfqgo_fd(struct nfqgo_queue *q);
 
 #endif

@@ -1,0 +1,280 @@
+//go:build linux && cgo
+
+package nfq
+
+/*
+#include "nfq_cgo.h"
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// drainBudget is how many messages one cgo call reads before returning to Go
+// to hand them out: large enough to amortise the crossing, small enough to
+// keep latency and the batch's memory low.
+const drainBudget = 64
+
+// channelBuffer is the capacity of the channel returned by Packets.
+const channelBuffer = 64
+
+// Packets starts delivering the queue's packets on the returned channel. The
+// channel is closed when the queue is closed; ctx ending closes the queue.
+// A queue has one consumer: a second call to Packets or Run fails with
+// ErrBusy.
+func (q *Queue) Packets(ctx context.Context) (<-chan *Packet, error) {
+	if err := q.startConsuming("packets"); err != nil {
+		return nil, err
+	}
+	ch := make(chan *Packet, channelBuffer)
+	q.ch = ch
+	q.chanMode.Store(true)
+	stop := context.AfterFunc(ctx, func() { q.Close() })
+	go func() {
+		defer close(q.loopDone)
+		defer close(ch)
+		defer stop()
+		q.loop(func(p *Packet) bool {
+			select {
+			case ch <- p:
+				return true
+			default:
+			}
+			// The consumer is behind: send the verdicts it gave so far
+			// before waiting for it.
+			q.flushVerdicts()
+			select {
+			case ch <- p:
+				return true
+			case <-q.done:
+				return false
+			}
+		})
+		// Packets still buffered got the default verdict; do not hand them
+		// out any more.
+		for {
+			select {
+			case <-ch:
+			default:
+				return
+			}
+		}
+	}()
+	return ch, nil
+}
+
+// Run calls fn for each packet, on the calling goroutine, until ctx ends or
+// the queue is closed; ctx ending closes the queue. fn should give the packet
+// its verdict or hand it to something that will. Run returns nil when the
+// queue was closed, or the error that stopped it. If fn panics, the queue is
+// closed (every packet without a verdict, the current one included, gets the
+// default verdict) and the panic continues.
+func (q *Queue) Run(ctx context.Context, fn func(*Packet)) error {
+	if fn == nil {
+		return &OpError{Op: "run", Queue: q.cfg.Queue, Err: errors.New("nil callback")}
+	}
+	if err := q.startConsuming("run"); err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { q.Close() })
+	defer stop()
+	defer func() {
+		if r := recover(); r != nil {
+			q.Close()
+			panic(r)
+		}
+	}()
+	return q.loop(func(p *Packet) bool {
+		fn(p)
+		return true
+	})
+}
+
+func (q *Queue) startConsuming(op string) error {
+	if q.closed.Load() {
+		return &OpError{Op: op, Queue: q.cfg.Queue, Err: ErrClosed}
+	}
+	if !q.consuming.CompareAndSwap(false, true) {
+		return &OpError{Op: op, Queue: q.cfg.Queue, Err: ErrBusy, Hint: "a queue has one consumer; use Packets or Run once"}
+	}
+	return nil
+}
+
+// loop receives packets and hands each to deliver until the queue closes or
+// deliver returns false. It returns nil when the queue was closed, or the
+// error that stopped it (after closing the queue).
+func (q *Queue) loop(deliver func(*Packet) bool) error {
+	var spare []*Packet
+	for {
+		batch, err := q.receive(spare)
+		q.undelivered.Store(int32(len(batch)))
+		for i, p := range batch {
+			batch[i] = nil // do not keep delivered packets alive
+			q.undelivered.Add(-1)
+			if !deliver(p) {
+				return nil
+			}
+		}
+		spare = batch
+		switch {
+		case err == nil:
+		case q.closed.Load():
+			return nil
+		case errors.Is(err, ErrOverrun), errors.Is(err, errVerdictRefused):
+			q.report(err)
+		default:
+			// The socket itself failed: nothing more will arrive.
+			q.report(err)
+			q.Close()
+			return err
+		}
+	}
+}
+
+// errVerdictRefused marks errors the kernel sent back for earlier verdicts.
+var errVerdictRefused = errors.New("verdict refused by the kernel")
+
+// receive returns the next packets, parking in the Go poller until the
+// socket is readable. buf is reused for the batch.
+func (q *Queue) receive(buf []*Packet) ([]*Packet, error) {
+	r := &q.reader
+	r.buf, r.batch, r.err = buf, nil, nil
+	if r.fn == nil {
+		r.fn = q.readReady // one closure per queue, not one per batch
+	}
+	for {
+		err := q.pollRaw.Read(r.fn)
+		switch {
+		case err == nil:
+			return r.batch, r.err
+		case q.closed.Load():
+			return nil, ErrClosed
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// configure woke us for packets it dispatched.
+			q.poll.SetReadDeadline(time.Time{})
+		default:
+			return nil, &OpError{Op: "wait for packets", Queue: q.cfg.Queue, Err: err}
+		}
+	}
+}
+
+// reader is the receive loop's state between receive and readReady.
+type reader struct {
+	fn    func(uintptr) bool
+	buf   []*Packet
+	batch []*Packet
+	err   error
+}
+
+// readReady is called by the poller with the socket possibly readable. It
+// reports whether it got anything; false parks the loop until readable.
+func (q *Queue) readReady(uintptr) bool {
+	r := &q.reader
+	handled := 0
+	q.rx.Lock()
+	if len(q.pending) == 0 {
+		handled, r.err = q.drain()
+	}
+	if len(q.pending) > 0 {
+		r.batch, q.pending = q.pending, r.buf[:0]
+	}
+	q.rx.Unlock()
+	if r.batch == nil && handled == 0 && r.err == nil {
+		q.flushVerdicts() // about to park: no verdict may wait for company
+		return false
+	}
+	return true
+}
+
+// drain reads what the socket holds; the caller holds rx.
+func (q *Queue) drain() (int, error) {
+	q.life.RLock()
+	defer q.life.RUnlock()
+	if q.closed.Load() {
+		return 0, ErrClosed
+	}
+	rc := C.nfqgo_drain(q.c, drainBudget)
+	if rc < 0 {
+		return 0, q.receiveError(syscall.Errno(-rc))
+	}
+	return int(rc), nil
+}
+
+func (q *Queue) receiveError(errno syscall.Errno) error {
+	if errno == syscall.ENOBUFS {
+		q.stats.overruns.Add(1)
+		return &OpError{Op: "receive", Queue: q.cfg.Queue, Err: errno, Kind: ErrOverrun,
+			Hint: "the consumer fell behind; raise Config.ReadBufferSize or consume faster"}
+	}
+	q.stats.verdictErrors.Add(1)
+	return &OpError{Op: "verdict", Queue: q.cfg.Queue, Err: errno, Kind: errVerdictRefused,
+		Hint: verdictErrnoHint(errno)}
+}
+
+func verdictErrnoHint(errno syscall.Errno) string {
+	switch errno {
+	case syscall.ENOENT:
+		return "the kernel has no packet waiting with that id: it already had a verdict or the queue was flushed"
+	case syscall.EINVAL:
+		return "the kernel refused the verdict's value or payload"
+	}
+	return "reported by the kernel for an earlier verdict"
+}
+
+// report hands an error that does not stop the loop to Config.OnError.
+func (q *Queue) report(err error) {
+	if q.cfg.OnError != nil {
+		q.cfg.OnError(err)
+	}
+}
+
+// onPacket turns a parsed C packet into a Packet and queues it for delivery.
+// It runs inside nfqgo_drain or a configuration call, with rx held.
+func (q *Queue) onPacket(cp *C.struct_nfqgo_packet) {
+	if q.unbinding {
+		return // the kernel drops what it still held when the queue goes
+	}
+	p := q.alloc.packet()
+	*p = Packet{
+		Queue:      q.cfg.Queue,
+		ID:         uint32(cp.id),
+		HWProtocol: uint16(cp.hw_protocol),
+		Hook:       Hook(cp.hook),
+		Mark:       uint32(cp.mark),
+		InDev:      uint32(cp.indev),
+		OutDev:     uint32(cp.outdev),
+		PhysInDev:  uint32(cp.physindev),
+		PhysOutDev: uint32(cp.physoutdev),
+		SkbInfo:    SkbInfo(cp.skbinfo),
+		UID:        uint32(cp.uid),
+		GID:        uint32(cp.gid),
+		attrs:      Attr(cp.attrs),
+		q:          q,
+	}
+	if p.attrs&AttrTimestamp != 0 {
+		p.Timestamp = time.Unix(int64(cp.ts_sec), int64(cp.ts_usec)*1000)
+	}
+	if p.attrs&AttrHWAddr != 0 {
+		p.HWAddr = net.HardwareAddr(q.alloc.bytes(unsafe.Pointer(&cp.hwaddr[0]), int(cp.hwaddr_len)))
+	}
+	if p.attrs&AttrPayload != 0 {
+		p.Payload = q.alloc.bytes(unsafe.Pointer(cp.payload), int(cp.payload_len))
+		p.OrigLen = uint32(cp.payload_len)
+	}
+	if p.attrs&AttrCapLen != 0 {
+		p.OrigLen = uint32(cp.cap_len)
+	}
+	if p.attrs&AttrSecCtx != 0 {
+		p.SecCtx = C.GoStringN(cp.secctx, C.int(cp.secctx_len))
+	}
+	q.lastID, q.gotAny = p.ID, true
+	q.pending = append(q.pending, p)
+	q.stats.received.Add(1)
+}
