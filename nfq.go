@@ -264,6 +264,7 @@ func (q *Queue) teardown() error {
 	q.c = nil
 	return err
 }
+
 // The Attr bits are the C side's NFQGO_ATTR_* bits: each line fails to
 // compile if a pair drifts apart.
 var (
