@@ -60,7 +60,55 @@ struct nfqgo_queue {
 	char vbuf[NFQGO_VERDICT_BUF];
 };
 
-static uint32_t get_u32(struct nlattr *a) { return ntohl(mnl_attr_get_u32(a)); }
+static uint32_t get_u32(const struct nlattr *a) { return ntohl(mnl_attr_get_u32(a)); }
+
+/* Attributes newer than the library's copy of the kernel header. */
+#define NFQGO_NFQA_VLAN 19
+#define NFQGO_NFQA_L2HDR 20
+#define NFQGO_NFQA_PRIORITY 21
+#define NFQGO_NFQA_MAX NFQGO_NFQA_PRIORITY
+
+/* parse_attr files each attribute of a packet message under its type. It
+ * replaces nfq_nlmsg_parse, which knows only the library's older attribute
+ * list and, in the versions we link, checks NFQA_SECCTX as a 32-bit integer,
+ * failing every message that carries a real security context. A malformed
+ * attribute is left out rather than losing the whole packet. */
+static int parse_attr(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t type = mnl_attr_get_type(attr);
+	int ok = 1;
+
+	if (type > NFQGO_NFQA_MAX)
+		return MNL_CB_OK; /* from a newer kernel */
+	switch (type) {
+	case NFQA_MARK:
+	case NFQA_IFINDEX_INDEV:
+	case NFQA_IFINDEX_OUTDEV:
+	case NFQA_IFINDEX_PHYSINDEV:
+	case NFQA_IFINDEX_PHYSOUTDEV:
+	case NFQA_CAP_LEN:
+	case NFQA_SKB_INFO:
+	case NFQA_UID:
+	case NFQA_GID:
+	case NFQA_CT_INFO:
+	case NFQGO_NFQA_PRIORITY:
+		ok = mnl_attr_validate(attr, MNL_TYPE_U32) >= 0;
+		break;
+	case NFQA_PACKET_HDR:
+		ok = mnl_attr_validate2(attr, MNL_TYPE_UNSPEC, sizeof(struct nfqnl_msg_packet_hdr)) >= 0;
+		break;
+	case NFQA_TIMESTAMP:
+		ok = mnl_attr_validate2(attr, MNL_TYPE_UNSPEC, sizeof(struct nfqnl_msg_packet_timestamp)) >= 0;
+		break;
+	case NFQA_HWADDR:
+		ok = mnl_attr_validate2(attr, MNL_TYPE_UNSPEC, sizeof(struct nfqnl_msg_packet_hw)) >= 0;
+		break;
+	}
+	if (ok)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
 
 /* on_packet is libnetfilter_queue's per-message callback: it parses every
  * attribute in one pass and hands the result to Go. */
@@ -70,14 +118,15 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq
 	(void)qh;
 	(void)nfad;
 	/* The classic API hands us the message body; step back to its header
-	 * to use the libmnl parser, which also reports absent attributes. */
+	 * to parse it with libmnl, which also tells absent attributes apart. */
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)((const char *)nfmsg - NLMSG_HDRLEN);
-	struct nlattr *attr[NFQA_MAX + 1];
+	const struct nlattr *attr[NFQGO_NFQA_MAX + 1];
 	struct nfqgo_packet p;
 
 	memset(attr, 0, sizeof(attr));
 	memset(&p, 0, sizeof(p));
-	if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL)
+	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), parse_attr, attr);
+	if (attr[NFQA_PACKET_HDR] == NULL)
 		return 0; /* not a packet we can name: nothing to give a verdict to */
 
 	const struct nfqnl_msg_packet_hdr *ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
