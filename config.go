@@ -129,7 +129,8 @@ type Config struct {
 	// OnError, when set, is called from the receive loop with errors that
 	// do not stop it: receive-buffer overruns (ErrOverrun, the packets are
 	// lost in the kernel) and errors the kernel reports for earlier
-	// verdicts (an unknown packet id, say). It must not block.
+	// verdicts (an unknown packet id, say). It should return quickly: the
+	// loop waits for it. It may call Close.
 	OnError func(error)
 }
 

@@ -66,6 +66,7 @@ type Queue struct {
 	chanMode  atomic.Bool   // Packets was called (q.ch is set)
 	done      chan struct{} // closed by Close
 	loopDone  chan struct{} // closed when the Packets goroutine has exited
+	inReport  atomic.Int32  // the loop is inside Config.OnError
 	closeOnce sync.Once
 	closeErr  error
 
@@ -216,7 +217,7 @@ func (q *Queue) Close() error {
 		q.rx.Unlock()
 		q.handle.Delete()
 	})
-	if q.chanMode.Load() {
+	if q.chanMode.Load() && q.inReport.Load() == 0 {
 		<-q.loopDone // the Packets goroutine has closed its channel
 	}
 	return q.closeErr

@@ -61,3 +61,31 @@ func TestOverrunIsReportedAndTheLoopKeepsGoing(t *testing.T) {
 	l.sendN(t, 1)
 	require.NoError(t, recvPacket(t, ch).Accept())
 }
+
+func TestCloseFromOnErrorDoesNotDeadlock(t *testing.T) {
+	t.Parallel()
+	l := newUDPLab(t)
+	var q *nfq.Queue
+	closed := make(chan error, 1)
+	q = l.open(t, nfq.Config{
+		ReadBufferSize: 4096,
+		MaxQueueLen:    10000,
+		OnError: func(err error) {
+			select {
+			case closed <- q.Close():
+			default:
+			}
+		},
+	})
+	l.sendN(t, 500) // overruns the socket buffer
+	ch, err := q.Packets(context.Background())
+	require.NoError(t, err)
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close from OnError did not return")
+	}
+	for range ch {
+	}
+}

@@ -231,6 +231,8 @@ func verdictErrnoHint(errno syscall.Errno) string {
 // report hands an error that does not stop the loop to Config.OnError.
 func (q *Queue) report(err error) {
 	if q.cfg.OnError != nil {
+		q.inReport.Add(1) // Close called from OnError must not wait for this loop
+		defer q.inReport.Add(-1)
 		q.cfg.OnError(err)
 	}
 }
