@@ -100,5 +100,4 @@ func BenchmarkPayloadCopy(b *testing.B) {
 	}
 }
 
-
 var netnstestNew = netnstest.New
