@@ -1,0 +1,2 @@
+/* Programs include <libipq.h> or <libipq/libipq.h>; both are the same. */
+#include "libipq/libipq.h"

@@ -1,0 +1,111 @@
+/*
+ * libipq.h - the libipq API of iptables, reimplemented by nfq on NFQUEUE.
+ *
+ * Programs written for the ip_queue kernel module (removed in Linux 3.5)
+ * build against this header and link with -lipq unchanged. Packets come
+ * from NFQUEUE queue 0, which is where `iptables -j QUEUE` sends them; set
+ * LIBIPQ_QUEUE (or LIBIPQ_QUEUE_IPV4 / LIBIPQ_QUEUE_IPV6) in the
+ * environment to use another queue number.
+ *
+ * The man pages libipq(3), ipq_create_handle(3), ipq_read(3), ... describe
+ * every function; README.md next to the library lists the differences.
+ * New code should use the Go package github.com/nfq-go/nfq directly.
+ */
+#ifndef _LIBIPQ_H
+#define _LIBIPQ_H
+
+/* The same system headers the original pulled in: legacy programs rely on
+ * them for errno, u_int32_t, the netlink macros and struct sockaddr_nl. */
+#include <errno.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <asm/types.h>
+#include <linux/netlink.h>
+
+#include "ip_queue.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Marks this implementation, for programs that care. */
+#define LIBIPQ_NFQ 1
+
+#ifndef MSG_TRUNC
+#define MSG_TRUNC 0x20
+#endif
+
+typedef unsigned long ipq_id_t;
+
+/*
+ * A handle. Callers treat it as opaque except for fd, a descriptor that
+ * select()/poll() report readable while a message waits for ipq_read.
+ * The library allocates more than this; never copy or allocate one.
+ */
+struct ipq_handle {
+	int fd;
+	u_int8_t blocking;
+	struct sockaddr_nl local;
+	struct sockaddr_nl peer;
+};
+
+/* Error codes kept in ipq_errno; ipq_errstr() gives their text. */
+enum {
+	IPQ_ERR_NONE = 0,
+	IPQ_ERR_IMPL,
+	IPQ_ERR_HANDLE,
+	IPQ_ERR_SOCKET,
+	IPQ_ERR_BIND,
+	IPQ_ERR_BUFFER,
+	IPQ_ERR_RECV,
+	IPQ_ERR_NLEOF,
+	IPQ_ERR_ADDRLEN,
+	IPQ_ERR_STRUNC,
+	IPQ_ERR_RTRUNC,
+	IPQ_ERR_NLRECV,
+	IPQ_ERR_SEND,
+	IPQ_ERR_SUPP,
+	IPQ_ERR_RECVBUF,
+	IPQ_ERR_TIMEOUT,
+	IPQ_ERR_PROTOCOL
+};
+#define IPQ_MAXERR IPQ_ERR_PROTOCOL
+
+/* The last error, process-wide; set on failure, never cleared. */
+extern int ipq_errno;
+
+struct ipq_handle *ipq_create_handle(u_int32_t flags, u_int32_t protocol);
+
+int ipq_destroy_handle(struct ipq_handle *h);
+
+ssize_t ipq_read(const struct ipq_handle *h,
+		 unsigned char *buf, size_t len, int timeout);
+
+int ipq_set_mode(const struct ipq_handle *h, u_int8_t mode, size_t len);
+
+ipq_packet_msg_t *ipq_get_packet(const unsigned char *buf);
+
+int ipq_message_type(const unsigned char *buf);
+
+int ipq_get_msgerr(const unsigned char *buf);
+
+int ipq_set_verdict(const struct ipq_handle *h,
+		    ipq_id_t id,
+		    unsigned int verdict,
+		    size_t data_len,
+		    unsigned char *buf);
+
+int ipq_ctl(const struct ipq_handle *h, int request, ...);
+
+char *ipq_errstr(void);
+
+void ipq_perror(const char *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _LIBIPQ_H */
