@@ -17,8 +17,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Queue is an open NFQUEUE queue. Open one with Open, consume its packets
@@ -122,22 +120,24 @@ func Open(cfg Config) (*Queue, error) {
 
 // registerPoll puts a duplicate of the socket in the Go runtime's poller.
 func (q *Queue) registerPoll() error {
-	fd, err := unix.FcntlInt(uintptr(C.nfqgo_fd(q.c)), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return err
+	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(C.nfqgo_fd(q.c)), syscall.F_DUPFD_CLOEXEC, 0)
+	if errno != 0 {
+		return errno
 	}
+	fd := int(r)
 	// os.NewFile registers only a non-blocking descriptor with the poller.
 	// The flag belongs to the socket, shared with the C library, whose
 	// configuration calls wait for their ACK with a blocking read: set it
 	// for the registration only. The loop reads with MSG_DONTWAIT anyway.
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
 		return err
 	}
 	q.poll = os.NewFile(uintptr(fd), fmt.Sprintf("nfqueue-%d", q.cfg.Queue))
-	if err := unix.SetNonblock(fd, false); err != nil {
+	if err := syscall.SetNonblock(fd, false); err != nil {
 		return err
 	}
+	var err error
 	q.pollRaw, err = q.poll.SyscallConn()
 	return err
 }
