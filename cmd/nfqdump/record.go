@@ -1,0 +1,185 @@
+package main
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nfq-go/nfq"
+)
+
+// record is one packet as -json prints it: every attribute the kernel sent
+// (absent ones omitted), what nfqdump decoded from the headers, and the
+// verdict. The C twin prints the same keys in the same order.
+type record struct {
+	Queue      uint16  `json:"queue"`
+	ID         uint32  `json:"id"`
+	HWProtocol uint16  `json:"hw_protocol"`
+	Hook       string  `json:"hook"`
+	Mark       *uint32 `json:"mark,omitempty"`
+	Timestamp  string  `json:"timestamp,omitempty"`
+
+	InDev          *uint32 `json:"indev,omitempty"`
+	InDevName      string  `json:"indev_name,omitempty"`
+	OutDev         *uint32 `json:"outdev,omitempty"`
+	OutDevName     string  `json:"outdev_name,omitempty"`
+	PhysInDev      *uint32 `json:"physindev,omitempty"`
+	PhysInDevName  string  `json:"physindev_name,omitempty"`
+	PhysOutDev     *uint32 `json:"physoutdev,omitempty"`
+	PhysOutDevName string  `json:"physoutdev_name,omitempty"`
+
+	HWAddr     *string `json:"hwaddr,omitempty"`
+	SkbInfo    *uint32 `json:"skbinfo,omitempty"`
+	UID        *uint32 `json:"uid,omitempty"`
+	GID        *uint32 `json:"gid,omitempty"`
+	SecCtx     *string `json:"secctx,omitempty"`
+	CapLen     *uint32 `json:"cap_len,omitempty"` // whole packet length when the copy range cut it
+	PayloadLen *int    `json:"payload_len,omitempty"`
+
+	Proto    string  `json:"proto,omitempty"`
+	Src      string  `json:"src,omitempty"`
+	Dst      string  `json:"dst,omitempty"`
+	SrcPort  *uint16 `json:"sport,omitempty"`
+	DstPort  *uint16 `json:"dport,omitempty"`
+	TCPFlags string  `json:"tcp_flags,omitempty"`
+	ICMPType *uint8  `json:"icmp_type,omitempty"`
+	ICMPCode *uint8  `json:"icmp_code,omitempty"`
+
+	Verdict     string  `json:"verdict"`
+	VerdictMark *uint32 `json:"verdict_mark,omitempty"`
+
+	Payload *string `json:"payload,omitempty"` // hex
+
+	decodeErr error // why the headers could not be read, for the text line
+	length    int   // whole packet length, for the text line
+}
+
+// timestampLayout is UTC with the kernel's microsecond precision.
+const timestampLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+func ptr[T any](v T) *T { return &v }
+
+// newRecord describes p, given the verdict policy it got. has is p.Has;
+// tests pass their own, since only a queue sets a Packet's presence bits.
+func newRecord(p *nfq.Packet, has func(nfq.Attr) bool, pol policy, names *ifNames) record {
+	r := record{
+		Queue:      p.Queue,
+		ID:         p.ID,
+		HWProtocol: p.HWProtocol,
+		Hook:       p.Hook.String(),
+		Verdict:    pol.verdict.String(),
+		length:     len(p.Payload),
+	}
+	if pol.setMark {
+		r.VerdictMark = ptr(pol.mark)
+	}
+	if has(nfq.AttrMark) {
+		r.Mark = ptr(p.Mark)
+	}
+	if has(nfq.AttrTimestamp) {
+		r.Timestamp = p.Timestamp.UTC().Format(timestampLayout)
+	}
+	dev := func(a nfq.Attr, index uint32, n **uint32, name *string) {
+		if has(a) {
+			*n, *name = ptr(index), names.lookup(index)
+		}
+	}
+	dev(nfq.AttrInDev, p.InDev, &r.InDev, &r.InDevName)
+	dev(nfq.AttrOutDev, p.OutDev, &r.OutDev, &r.OutDevName)
+	dev(nfq.AttrPhysInDev, p.PhysInDev, &r.PhysInDev, &r.PhysInDevName)
+	dev(nfq.AttrPhysOutDev, p.PhysOutDev, &r.PhysOutDev, &r.PhysOutDevName)
+	if has(nfq.AttrHWAddr) {
+		r.HWAddr = ptr(p.HWAddr.String())
+	}
+	if has(nfq.AttrSkbInfo) {
+		r.SkbInfo = ptr(uint32(p.SkbInfo))
+	}
+	if has(nfq.AttrUID) {
+		r.UID = ptr(p.UID)
+	}
+	if has(nfq.AttrGID) {
+		r.GID = ptr(p.GID)
+	}
+	if has(nfq.AttrSecCtx) {
+		r.SecCtx = ptr(p.SecCtx)
+	}
+	if has(nfq.AttrCapLen) {
+		r.CapLen = ptr(p.OrigLen)
+		r.length = int(p.OrigLen)
+	}
+	if has(nfq.AttrPayload) {
+		r.PayloadLen = ptr(len(p.Payload))
+		r.Payload = ptr(hex.EncodeToString(p.Payload))
+		r.addHeaders(p.Payload)
+	}
+	return r
+}
+
+func (r *record) addHeaders(payload []byte) {
+	h, err := decode(payload)
+	if err != nil {
+		r.decodeErr = err
+		return
+	}
+	r.Proto, r.Src, r.Dst = h.Proto, h.Src.String(), h.Dst.String()
+	if h.HasPorts {
+		r.SrcPort, r.DstPort = ptr(h.SrcPort), ptr(h.DstPort)
+	}
+	if h.HasFlags {
+		r.TCPFlags = tcpFlags(h.TCPFlags)
+	}
+	if h.HasICMP {
+		r.ICMPType, r.ICMPCode = ptr(h.ICMPType), ptr(h.ICMPCode)
+	}
+}
+
+// text is the human-readable line:
+//
+//	15:04:05.000000 q=0 id=7 OUTPUT in=- out=lo TCP 127.0.0.1:4321 > 127.0.0.1:80 flags=SA mark=0x7 len=60 accept
+func (r *record) text(now time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s q=%d id=%d %s in=%s out=%s ", now.Format("15:04:05.000000"),
+		r.Queue, r.ID, r.Hook, devText(r.InDev, r.InDevName), devText(r.OutDev, r.OutDevName))
+	switch {
+	case r.Payload == nil:
+		b.WriteString("(no payload)")
+	case r.decodeErr != nil:
+		fmt.Fprintf(&b, "(%v)", r.decodeErr)
+	case r.SrcPort != nil:
+		fmt.Fprintf(&b, "%s %s > %s", r.Proto, hostPort(r.Src, *r.SrcPort), hostPort(r.Dst, *r.DstPort))
+	default:
+		fmt.Fprintf(&b, "%s %s > %s", r.Proto, r.Src, r.Dst)
+	}
+	if r.TCPFlags != "" {
+		fmt.Fprintf(&b, " flags=%s", r.TCPFlags)
+	}
+	if r.ICMPType != nil {
+		fmt.Fprintf(&b, " type=%d code=%d", *r.ICMPType, *r.ICMPCode)
+	}
+	if r.Mark != nil {
+		fmt.Fprintf(&b, " mark=%#x", *r.Mark)
+	}
+	fmt.Fprintf(&b, " len=%d %s", r.length, r.Verdict)
+	if r.VerdictMark != nil {
+		fmt.Fprintf(&b, " set-mark=%#x", *r.VerdictMark)
+	}
+	return b.String()
+}
+
+func devText(index *uint32, name string) string {
+	switch {
+	case index == nil:
+		return "-"
+	case name != "":
+		return name
+	}
+	return fmt.Sprint(*index)
+}
+
+func hostPort(addr string, port uint16) string {
+	if strings.Contains(addr, ":") {
+		return fmt.Sprintf("[%s]:%d", addr, port)
+	}
+	return fmt.Sprintf("%s:%d", addr, port)
+}
