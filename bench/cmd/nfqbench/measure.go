@@ -1,0 +1,137 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nfq-go/nfq/bench/internal/result"
+)
+
+// throughput runs one consumer against a UDP blast of one payload size.
+func (b *bench) throughput(round int, name string, size int) (s Sample, err error) {
+	s = Sample{Round: round, Kind: kindThroughput, Consumer: name, Size: size,
+		Result: new(result.Consumer), Sender: new(result.Sender), Sink: new(result.Sink), Kernel: new(result.QueueCounters)}
+	argv, err := b.consumerArgv(name)
+	if err != nil {
+		return s, err
+	}
+	sink, err := startDaemon([]string{b.path("sink"), "-p", strconv.Itoa(b.opt.port)})
+	if err != nil {
+		return s, err
+	}
+	defer sink.kill()
+	cons, err := startDaemon(argv)
+	if err != nil {
+		return s, err
+	}
+	defer cons.kill()
+
+	udp0, err := udpCounters()
+	if err != nil {
+		return s, err
+	}
+	sender := []string{b.path("sender"), "-p", strconv.Itoa(b.opt.port), "-s", strconv.Itoa(size),
+		"-d", strconv.FormatFloat(b.opt.duration.Seconds(), 'f', 3, 64)}
+	machine := takeCPUSnapshot()
+	if err := runJSON(sender, b.opt.duration+30*time.Second, s.Sender); err != nil {
+		return s, err
+	}
+	busy := machine.busyCores()
+	if *s.Kernel, err = b.drained(); err != nil {
+		return s, err
+	}
+	if err := cons.stop(s.Result); err != nil {
+		return s, err
+	}
+	if s.UDP, err = delivered(udp0, s.Result.Packets); err != nil {
+		return s, err
+	}
+	if err := sink.stop(s.Sink); err != nil {
+		return s, err
+	}
+	if s.Sender.ElapsedS > 0 {
+		ours := s.Result.UserS + s.Result.SysS + s.Sender.UserS + s.Sender.SysS + s.Sink.UserS + s.Sink.SysS
+		s.OtherCores = max(0, busy-ours/s.Sender.ElapsedS)
+	}
+	return s, nil
+}
+
+// delivered waits until the accepted packets have reached the sink socket or
+// stopped arriving, and returns the UDP counters' change since before. On a
+// loaded machine the loopback backlog can be drained by ksoftirqd well after
+// the verdict; stopping the sink earlier would undercount.
+func delivered(before UDPCounters, accepted uint64) (*UDPCounters, error) {
+	deadline := time.Now().Add(3 * time.Second)
+	var last uint64
+	lastMove := time.Now()
+	for {
+		now, err := udpCounters()
+		if err != nil {
+			return nil, err
+		}
+		d := UDPCounters{now.InDatagrams - before.InDatagrams, now.RcvbufErrors - before.RcvbufErrors}
+		got := d.InDatagrams + d.RcvbufErrors
+		if got != last {
+			last, lastMove = got, time.Now()
+		}
+		// Done when all arrived, or when nothing moved for a while: the rest was lost on the way.
+		if got >= accepted || time.Since(lastMove) > 500*time.Millisecond || time.Now().After(deadline) {
+			return &d, nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// drained waits until no packet waits for a verdict and returns the queue's
+// counters; a consumer that stopped giving verdicts fails here.
+func (b *bench) drained() (result.QueueCounters, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := queueCounters(b.opt.queue)
+		if err != nil || c.Total == 0 {
+			return c, err
+		}
+		if time.Now().After(deadline) {
+			return c, fmt.Errorf("%d packets still wait for a verdict 5s after the sender stopped", c.Total)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// latency runs one consumer while the prober sends ICMP echoes through it.
+func (b *bench) latency(round int, name string) (s Sample, err error) {
+	s = Sample{Round: round, Kind: kindLatency, Consumer: name, Result: new(result.Consumer), Probe: new(result.Probe)}
+	argv, err := b.consumerArgv(name)
+	if err != nil {
+		return s, err
+	}
+	cons, err := startDaemon(argv)
+	if err != nil {
+		return s, err
+	}
+	defer cons.kill()
+	if err := b.probe(queuedAddr, s.Probe); err != nil {
+		return s, err
+	}
+	return s, cons.stop(s.Result)
+}
+
+// baseline measures the same echoes without the queue: the kernel's share.
+func (b *bench) baseline(round int) (Sample, error) {
+	s := Sample{Round: round, Kind: kindBaseline, Probe: new(result.Probe)}
+	return s, b.probe(unqueuedAddr, s.Probe)
+}
+
+func (b *bench) probe(addr string, p *result.Probe) error {
+	argv := []string{b.path("prober"), "-a", addr, "-c", strconv.Itoa(b.opt.pings),
+		"-i", strconv.Itoa(int(b.opt.pingInterval / time.Microsecond))}
+	timeout := time.Duration(b.opt.pings)*b.opt.pingInterval + 30*time.Second
+	if err := runJSON(argv, timeout, p); err != nil {
+		return err
+	}
+	if p.Received < p.Sent {
+		return fmt.Errorf("prober: %d of %d echoes unanswered", p.Sent-p.Received, p.Sent)
+	}
+	return nil
+}
