@@ -3,7 +3,7 @@
 package nfq
 
 /*
-#cgo pkg-config: libnetfilter_queue libnfnetlink libmnl
+#cgo pkg-config: libnetfilter_queue libmnl
 #include <stdlib.h>
 #include "nfq_cgo.h"
 */

@@ -1,8 +1,14 @@
-// C glue for nfq: one libnetfilter_queue handle and queue per nfqgo_queue.
+// C glue for nfq: one netlink socket and queue per nfqgo_queue, driven
+// through libnetfilter_queue's message API (nfq_nlmsg_*) and libmnl. The
+// classic API's configuration calls wait for their answer inside
+// libnfnetlink, which drops some packet messages it meets meanwhile and
+// mistakes the kernel's answer to an earlier verdict for its own; owning the
+// socket lets every message that arrives take the one receive path.
 #define _GNU_SOURCE /* recvmmsg */
 #include "nfq_cgo.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +18,7 @@
 #include <sys/uio.h>
 #include <linux/netlink.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
@@ -37,12 +44,18 @@
 #define NFQGO_VERDICT_FLUSH (64 * 1024)
 #define NFQGO_VERDICT_BUF (NFQGO_VERDICT_FLUSH + 0xffff + NFQGO_MSG_OVERHEAD)
 
+/* How long a configuration call waits for the kernel's answer. */
+#define NFQGO_ACK_TIMEOUT_MS 5000
+
 struct nfqgo_queue {
-	struct nfq_handle *h;
-	struct nfq_q_handle *qh;
+	struct mnl_socket *nl;
 	uint16_t num;
 	int fd;
+	uint32_t seq;
 	uintptr_t handle;
+	/* first error reported for an earlier verdict or an overrun, seen
+	 * while a configuration call waited; handed to Go by nfqgo_drain */
+	int deferred_err;
 
 	/* recvmmsg state: nbufs buffers of bufsize bytes */
 	int nbufs;
@@ -112,14 +125,8 @@ static int parse_attr(const struct nlattr *attr, void *data)
 
 /* on_packet is libnetfilter_queue's per-message callback: it parses every
  * attribute in one pass and hands the result to Go. */
-static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq_data *nfad,
-		     void *data)
+static void on_packet(struct nfqgo_queue *q, const struct nlmsghdr *nlh)
 {
-	(void)qh;
-	(void)nfad;
-	/* The classic API hands us the message body; step back to its header
-	 * to parse it with libmnl, which also tells absent attributes apart. */
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)((const char *)nfmsg - NLMSG_HDRLEN);
 	const struct nlattr *attr[NFQGO_NFQA_MAX + 1];
 	struct nfqgo_packet p;
 
@@ -127,7 +134,7 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq
 	memset(&p, 0, sizeof(p));
 	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), parse_attr, attr);
 	if (attr[NFQA_PACKET_HDR] == NULL)
-		return 0; /* not a packet we can name: nothing to give a verdict to */
+		return; /* not a packet we can name: nothing to give a verdict to */
 
 	const struct nfqnl_msg_packet_hdr *ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	p.id = ntohl(ph->packet_id);
@@ -198,8 +205,38 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq
 		if (p.secctx_len > 0 && p.secctx[p.secctx_len - 1] == '\0')
 			p.secctx_len--;
 	}
-	nfqgoPacket((uintptr_t)data, &p);
-	return 0;
+	nfqgoPacket(q->handle, &p);
+}
+
+/* handle_datagram walks the messages of one datagram from the kernel:
+ * packets go to Go; an answer to configuration request seq (if any) is
+ * returned in *ack (0 or -errno) and *acked set; other errors (answers to
+ * verdicts) are returned as -errno, the first one only. */
+static int handle_datagram(struct nfqgo_queue *q, const char *buf, size_t len, uint32_t seq,
+			   int *acked, int *ack)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int len_left = (int)len;
+	int err = 0;
+
+	for (; mnl_nlmsg_ok(nlh, len_left); nlh = mnl_nlmsg_next(nlh, &len_left)) {
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+				continue;
+			if (acked != NULL && nlh->nlmsg_seq == seq && seq != 0) {
+				*acked = 1;
+				*ack = e->error;
+			} else if (e->error != 0 && err == 0) {
+				err = e->error;
+			}
+			continue;
+		}
+		if (nlh->nlmsg_type == ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET) &&
+		    nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(struct nfgenmsg)))
+			on_packet(q, nlh);
+	}
+	return err;
 }
 
 /* size_buffers (re)allocates the recvmmsg buffers for a copy mode. */
@@ -242,13 +279,77 @@ static int size_buffers(struct nfqgo_queue *q, uint8_t mode, uint32_t range)
 	return 0;
 }
 
-static struct nfqgo_queue *fail(struct nfqgo_queue *q, int *err, const char **stage,
+static struct nfqgo_queue *fail(struct nfqgo_queue *q, int err, int *errp, const char **stage,
 				const char *what)
 {
-	*err = errno ? errno : EINVAL;
+	*errp = err > 0 ? err : (errno ? errno : EINVAL);
 	*stage = what;
 	nfqgo_close(q);
 	return NULL;
+}
+
+/* config sends a configuration message and waits for the kernel's answer,
+ * handing packets that arrive meanwhile to Go. If the socket overflowed
+ * meanwhile, the answer may be among the lost messages: once the socket is
+ * read empty the request goes again (the requests sent after binding are
+ * idempotent). Returns 0 or -errno. */
+static int config(struct nfqgo_queue *q, struct nlmsghdr *nlh)
+{
+	char *buf = q->iovs[0].iov_base;
+	int tries = 0;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+send:
+	if (++q->seq == 0)
+		++q->seq;
+	nlh->nlmsg_seq = q->seq;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	tries++;
+	int lost = 0;
+	for (;;) {
+		ssize_t got = recv(q->fd, buf, q->bufsize, MSG_DONTWAIT);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if (lost && tries < 4)
+					goto send;
+				struct pollfd pfd = {.fd = q->fd, .events = POLLIN};
+				int n = poll(&pfd, 1, NFQGO_ACK_TIMEOUT_MS);
+				if (n < 0 && errno != EINTR)
+					return -errno;
+				if (n == 0)
+					return -ETIMEDOUT;
+				continue;
+			}
+			/* An overrun: report it with the next drain, and expect
+			 * our answer to be lost with the rest. */
+			if (q->deferred_err == 0)
+				q->deferred_err = errno;
+			lost = 1;
+			continue;
+		}
+		int acked = 0, ack = 0;
+		int err = handle_datagram(q, buf, (size_t)got, q->seq, &acked, &ack);
+		if (err != 0 && q->deferred_err == 0)
+			q->deferred_err = -err;
+		if (acked)
+			return ack;
+	}
+}
+
+static struct nlmsghdr *config_msg(char *buf, uint16_t num)
+{
+	return nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, num);
+}
+
+static int config_cmd(struct nfqgo_queue *q, uint8_t cmd)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = config_msg(buf, q->num);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, cmd);
+	return config(q, nlh);
 }
 
 struct nfqgo_queue *nfqgo_open(uint16_t num, uintptr_t handle, uint8_t mode, uint32_t range,
@@ -256,6 +357,8 @@ struct nfqgo_queue *nfqgo_open(uint16_t num, uintptr_t handle, uint8_t mode, uin
 			       int *err, const char **stage)
 {
 	struct nfqgo_queue *q = calloc(1, sizeof(*q));
+	int r;
+
 	*err = 0;
 	if (q == NULL) {
 		*err = ENOMEM;
@@ -267,75 +370,70 @@ struct nfqgo_queue *nfqgo_open(uint16_t num, uintptr_t handle, uint8_t mode, uin
 	q->handle = handle;
 	q->trunc_verdict = trunc_verdict;
 	if (size_buffers(q, mode, range) < 0)
-		return fail(q, err, stage, "allocate receive buffers");
+		return fail(q, ENOMEM, err, stage, "allocate receive buffers");
 
 	errno = 0;
-	q->h = nfq_open();
-	if (q->h == NULL)
-		return fail(q, err, stage, "open netlink socket");
-	q->fd = nfq_fd(q->h);
+	q->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (q->nl == NULL)
+		return fail(q, 0, err, stage, "open netlink socket");
+	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		return fail(q, 0, err, stage, "bind netlink socket");
+	q->fd = mnl_socket_get_fd(q->nl);
 
-	if (rcvbuf > 0)
-		nfnl_rcvbufsiz(nfq_nfnlh(q->h), (unsigned int)rcvbuf);
+	if (rcvbuf > 0 && setsockopt(q->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0 &&
+	    setsockopt(q->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
+		return fail(q, 0, err, stage, "set receive buffer size");
 	if (no_enobufs) {
 		int one = 1;
 		if (setsockopt(q->fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one)) < 0)
-			return fail(q, err, stage, "set NETLINK_NO_ENOBUFS");
+			return fail(q, 0, err, stage, "set NETLINK_NO_ENOBUFS");
 	}
 
-	errno = 0;
-	q->qh = nfq_create_queue(q->h, num, on_packet, (void *)handle);
-	if (q->qh == NULL)
-		return fail(q, err, stage, "bind queue");
+	if ((r = config_cmd(q, NFQNL_CFG_CMD_BIND)) < 0)
+		return fail(q, -r, err, stage, "bind queue");
 	/* The kernel drops every packet while the queue is in COPY_NONE, so
 	 * the copy mode goes first. */
-	errno = 0;
-	if (nfq_set_mode(q->qh, mode, range) < 0)
-		return fail(q, err, stage, "set copy mode");
-	errno = 0;
-	if (maxlen > 0 && nfq_set_queue_maxlen(q->qh, maxlen) < 0)
-		return fail(q, err, stage, "set queue length");
+	if ((r = nfqgo_set_mode(q, mode, range)) < 0)
+		return fail(q, -r, err, stage, "set copy mode");
+	if (maxlen > 0 && (r = nfqgo_set_maxlen(q, maxlen)) < 0)
+		return fail(q, -r, err, stage, "set queue length");
 	return q;
 }
 
-/* fail_errno turns a failed library call into -errno. */
-static int fail_errno(int fallback) { return -(errno ? errno : fallback); }
-
 int nfqgo_set_mode(struct nfqgo_queue *q, uint8_t mode, uint32_t range)
 {
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
 	/* Grow the buffers before the kernel sends bigger messages. */
 	if (size_buffers(q, mode, range) < 0)
 		return -ENOMEM;
-	errno = 0;
-	if (nfq_set_mode(q->qh, mode, range) < 0)
-		return fail_errno(EINVAL);
-	return 0;
+	struct nlmsghdr *nlh = config_msg(buf, q->num);
+	nfq_nlmsg_cfg_put_params(nlh, mode, (int)range);
+	return config(q, nlh);
 }
 
 int nfqgo_set_flags(struct nfqgo_queue *q, uint32_t mask, uint32_t flags)
 {
-	errno = 0;
-	if (nfq_set_queue_flags(q->qh, mask, flags) < 0)
-		return fail_errno(EINVAL);
-	return 0;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = config_msg(buf, q->num);
+
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(mask));
+	return config(q, nlh);
 }
 
 int nfqgo_set_maxlen(struct nfqgo_queue *q, uint32_t maxlen)
 {
-	errno = 0;
-	if (nfq_set_queue_maxlen(q->qh, maxlen) < 0)
-		return fail_errno(EINVAL);
-	return 0;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = config_msg(buf, q->num);
+
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
+	return config(q, nlh);
 }
 
 int nfqgo_dispatch(struct nfqgo_queue *q, const void *buf, int len)
 {
-	errno = 0;
-	/* nfq_handle_packet does not modify the buffer, but is declared
-	 * without const. */
-	if (nfq_handle_packet(q->h, (char *)buf, len) < 0 && errno != 0)
-		return -errno;
-	return 0;
+	return handle_datagram(q, buf, (size_t)len, 0, NULL, NULL);
 }
 
 /* truncated gives a message that did not fit its buffer the fallback
@@ -351,12 +449,17 @@ static void truncated(struct nfqgo_queue *q, const char *buf, size_t len)
 		return;
 	memcpy(&id, buf + id_off, sizeof(id));
 	/* Its own message: the verdict buffer belongs to the Go side's lock. */
-	nfq_set_verdict(q->qh, ntohl(id), q->trunc_verdict, 0, NULL);
+	char msg[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nfq_nlmsg_put(msg, NFQNL_MSG_VERDICT, q->num);
+	nfq_nlmsg_verdict_put(nlh, (int)ntohl(id), (int)q->trunc_verdict);
+	mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len);
 }
 
 int nfqgo_drain(struct nfqgo_queue *q, int budget)
 {
-	int handled = 0, err = 0;
+	int handled = 0, err = q->deferred_err;
+
+	q->deferred_err = 0;
 	while (handled < budget) {
 		int want = budget - handled;
 		if (want > q->nbufs)
@@ -367,7 +470,13 @@ int nfqgo_drain(struct nfqgo_queue *q, int budget)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
-			return -errno;
+			/* ENOBUFS (an overrun): report one error now, any other
+			 * with the next call */
+			if (err == 0)
+				err = errno;
+			else
+				q->deferred_err = errno;
+			break;
 		}
 		for (int i = 0; i < n; i++) {
 			char *buf = q->iovs[i].iov_base;
@@ -376,11 +485,11 @@ int nfqgo_drain(struct nfqgo_queue *q, int budget)
 				truncated(q, buf, len);
 				continue;
 			}
-			errno = 0;
-			/* An NLMSG_ERROR makes this fail: the kernel refused an
-			 * earlier verdict. Keep the first, handle the rest. */
-			if (nfq_handle_packet(q->h, buf, (int)len) < 0 && errno != 0 && err == 0)
-				err = errno;
+			/* An NLMSG_ERROR is the kernel refusing an earlier
+			 * verdict: keep the first, handle the rest. */
+			int e = handle_datagram(q, buf, len, 0, NULL, NULL);
+			if (e != 0 && err == 0)
+				err = -e;
 		}
 		handled += n;
 		if (n < want)
@@ -435,9 +544,11 @@ int nfqgo_verdict_batch(struct nfqgo_queue *q, uint32_t id, uint32_t verdict)
 	int r = nfqgo_flush(q);
 	if (r < 0)
 		return r;
-	errno = 0;
-	if (nfq_set_verdict_batch(q->qh, id, verdict) < 0)
-		return fail_errno(EIO);
+	char msg[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nfq_nlmsg_put(msg, NFQNL_MSG_VERDICT_BATCH, q->num);
+	nfq_nlmsg_verdict_put(nlh, (int)id, (int)verdict);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -447,10 +558,18 @@ void nfqgo_close(struct nfqgo_queue *q)
 {
 	if (q == NULL)
 		return;
-	if (q->qh != NULL)
-		nfq_destroy_queue(q->qh);
-	if (q->h != NULL)
-		nfq_close(q->h);
+	/* Unbind without waiting for an answer: the kernel handles the
+	 * request inside sendto, so the queue is gone when it returns (closing
+	 * the socket would also unbind it, but later). The kernel drops what
+	 * the queue still held. */
+	if (q->nl != NULL) {
+		char buf[MNL_SOCKET_BUFFER_SIZE];
+		struct nlmsghdr *nlh = config_msg(buf, q->num);
+		nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_UNBIND);
+		mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len);
+	}
+	if (q->nl != NULL)
+		mnl_socket_close(q->nl);
 	free(q->bufs);
 	free(q->msgs);
 	free(q->iovs);

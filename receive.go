@@ -118,6 +118,9 @@ func (q *Queue) loop(deliver func(*Packet) bool) error {
 		for i, p := range batch {
 			batch[i] = nil // do not keep delivered packets alive
 			q.undelivered.Add(-1)
+			if q.closed.Load() {
+				continue // it had the default verdict; hand out nothing more
+			}
 			if !deliver(p) {
 				return nil
 			}
