@@ -8,7 +8,7 @@ GO ?= go
 TEST_TIMEOUT ?= 15m
 TESTFLAGS ?=
 
-.PHONY: all deps demo test bench clean
+.PHONY: all deps demo test test-cgocheck bench-micro bench bench-quick container-test libipq install-libipq uninstall-libipq clean
 
 all: test
 
@@ -25,8 +25,36 @@ test: deps
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...
 
+# The suite again with strict cgo pointer checks (a build-time experiment).
+test-cgocheck: deps
+	GOEXPERIMENT=cgocheck2 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...
+
+# Go micro-benchmarks once each, so that they keep compiling and running.
+bench-micro: deps
+	$(GO) test -run '^$$' -bench . -benchtime=1x ./...
+
+# nfq against the C references: about 5 minutes, writes bench/results/latest.*
 bench: deps
-	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench: no bench/run.sh yet"; fi
+	bash bench/run.sh
+
+bench-quick: deps
+	bash bench/run.sh -quick
+
+# Builds the Dockerfile for real and runs the images against real traffic.
+container-test: deps
+	bash scripts/container-test.sh
+
+PREFIX ?= /usr/local
+
+# The drop-in C libipq (libipq.so.0, libipq.a, libipq.pc, headers).
+libipq: deps
+	$(MAKE) -C libipq
+
+install-libipq: deps
+	$(MAKE) -C libipq install PREFIX=$(PREFIX)
+
+uninstall-libipq:
+	$(MAKE) -C libipq uninstall PREFIX=$(PREFIX)
 
 clean:
 	rm -rf bin

@@ -28,7 +28,18 @@ import (
 var modes = map[string]func(ctx context.Context, q *nfq.Queue, c *counter) error{
 	"chan": consumeChannel,
 	"run":  consumeRun,
+	// The same APIs in a process whose Go runtime monitor never sleeps
+	// deeply (see lowLatencyEnv): what a latency-sensitive deployment runs.
+	"chan-tuned": consumeChannel,
+	"run-tuned":  consumeRun,
 }
+
+// lowLatencyEnv is the GODEBUG setting the README recommends for low packet
+// rates: with a scheduler trace period set (here about 24 days, so it never
+// prints after the first line), the runtime's monitor thread never enters
+// its deep sleep, which the first cgo call after an idle spell must
+// otherwise end with a cross-CPU wakeup on the packet's path.
+const lowLatencyEnv = "schedtrace=2147483647"
 
 // consumeChannel is the channel API, one Accept per packet.
 func consumeChannel(ctx context.Context, q *nfq.Queue, c *counter) error {
@@ -105,10 +116,29 @@ func main() {
 		fmt.Fprintf(os.Stderr, "nfqconsumer: bad -mode %q or -queue %d\n", *mode, *queue)
 		os.Exit(2)
 	}
+	if strings.HasSuffix(*mode, "-tuned") && !strings.Contains(os.Getenv("GODEBUG"), "schedtrace=") {
+		reexecTuned()
+	}
 	if err := run(uint16(*queue), "go-"+*mode, consume, *count, *rcvbuf); err != nil {
 		fmt.Fprintln(os.Stderr, "nfqconsumer:", err)
 		os.Exit(1)
 	}
+}
+
+// reexecTuned runs this program again with lowLatencyEnv: GODEBUG is read
+// when the runtime starts.
+func reexecTuned() {
+	self, err := os.Executable()
+	if err == nil {
+		godebug := lowLatencyEnv
+		if old := os.Getenv("GODEBUG"); old != "" {
+			godebug = old + "," + godebug
+		}
+		env := append(os.Environ(), "GODEBUG="+godebug)
+		err = syscall.Exec(self, os.Args, env)
+	}
+	fmt.Fprintln(os.Stderr, "nfqconsumer: re-exec with GODEBUG:", err)
+	os.Exit(1)
 }
 
 func run(queue uint16, name string, consume func(context.Context, *nfq.Queue, *counter) error, limit uint64, rcvbuf int) error {
