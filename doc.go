@@ -1,6 +1,7 @@
 // Package nfq hands packets from Linux netfilter's NFQUEUE to Go and sends
 // back their verdicts. It is a thin binding over the system's
-// libnetfilter_queue and libnfnetlink (linked with cgo through pkg-config).
+// libnetfilter_queue and libmnl (linked with cgo through pkg-config): the C
+// library builds and parses every message; Go gets plain values.
 //
 // # How NFQUEUE works
 //
@@ -77,11 +78,18 @@
 // Packet fields are Go values: Payload is a copy of the kernel's bytes,
 // owned by the Packet, valid after the verdict and for as long as the Packet
 // is referenced. Nothing in a Packet points into C memory. A replacement
-// payload passed to a verdict is sent before the call returns and is not
+// payload passed to a verdict is copied before the call returns and is not
 // retained.
 //
-// Each queue holds one receive buffer (about 80 KiB, enough for the largest
-// message the kernel sends) in C memory, freed by Close. The kernel side
+// To keep receiving nearly free of allocations, Packets are carved from
+// slabs of 64 and payloads from 64 KiB slabs (payloads of 8 KiB and more get
+// their own allocation). A slab stays alive while any packet carved from it
+// is referenced, so a program that keeps packets for a long time keeps up to
+// a slab per packet alive; copy what you keep.
+//
+// Each queue holds its receive buffers (as many messages at the copy range
+// as fit in 1 MiB, at least 4) and a verdict buffer of about 130 KiB in C
+// memory, freed by Close. The kernel side
 // holds at most Config.MaxQueueLen packets per queue; a consumer that falls
 // behind first fills that, then the socket receive buffer
 // (Config.ReadBufferSize), after which the kernel drops packets and reports
