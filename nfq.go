@@ -256,7 +256,7 @@ func (q *Queue) teardown() error {
 		} else {
 			q.stats.defaultVerdicts.Add(undecided)
 		}
-	} else if e := errnoErr(C.nfqgo_flush(q.c)); e != nil {
+	} else if e := errnoErr(C.nfqgo_flush(q.c, 0)); e != nil {
 		err = &OpError{Op: "send verdicts on close", Queue: q.cfg.Queue, Err: e}
 	}
 	q.vmu.Unlock()

@@ -68,8 +68,13 @@ struct nfqgo_queue {
 	uint64_t truncated;
 	uint32_t trunc_verdict;
 
-	/* pending verdict messages */
+	/* pending verdict messages: how many, and whether they all give the
+	 * same plain verdict (then vverdict, with vmax the latest id) */
 	size_t vlen;
+	int vcount;
+	int vmixed;
+	uint32_t vverdict;
+	uint32_t vmax;
 	char vbuf[NFQGO_VERDICT_BUF];
 };
 
@@ -500,12 +505,21 @@ int nfqgo_drain(struct nfqgo_queue *q, int budget)
 
 uint64_t nfqgo_truncated(struct nfqgo_queue *q) { return q->truncated; }
 
-int nfqgo_flush(struct nfqgo_queue *q)
+int nfqgo_flush(struct nfqgo_queue *q, int all_decided)
 {
 	static const struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	size_t len = q->vlen;
 
+	/* Every received packet is decided and the pending messages all say
+	 * the same plain thing: one batch message (every waiting packet with an
+	 * id up to vmax) does it, and costs the kernel one message, not many. */
+	if (all_decided && q->vcount > 1 && !q->vmixed) {
+		struct nlmsghdr *nlh = nfq_nlmsg_put(q->vbuf, NFQNL_MSG_VERDICT_BATCH, q->num);
+		nfq_nlmsg_verdict_put(nlh, (int)q->vmax, (int)q->vverdict);
+		len = nlh->nlmsg_len;
+	}
 	q->vlen = 0;
+	q->vcount = 0;
 	while (len > 0) {
 		if (sendto(q->fd, q->vbuf, len, 0, (const struct sockaddr *)&kernel, sizeof(kernel)) >= 0)
 			return 0;
@@ -515,14 +529,19 @@ int nfqgo_flush(struct nfqgo_queue *q)
 	return 0;
 }
 
+/* later reports whether packet id a came after b (ids wrap). */
+static int later(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+
 int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_mark,
-		  uint32_t mark, const void *payload, uint32_t payload_len, int flush)
+		  uint32_t mark, const void *payload, uint32_t payload_len, int flush,
+		  int all_decided)
 {
 	/* header, verdict and mark attributes, payload attribute */
 	size_t need = NLMSG_ALIGN(NLMSG_HDRLEN + sizeof(struct nfgenmsg)) + 64 +
 		      MNL_ALIGN(NLA_HDRLEN + payload_len);
 	if (q->vlen + need > sizeof(q->vbuf)) {
-		int r = nfqgo_flush(q);
+		/* this packet is not among them yet: no batch */
+		int r = nfqgo_flush(q, 0);
 		if (r < 0)
 			return r;
 	}
@@ -533,15 +552,28 @@ int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_
 	if (payload != NULL && payload_len > 0)
 		nfq_nlmsg_verdict_put_pkt(nlh, payload, payload_len);
 	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
+
+	int plain = !set_mark && !(payload != NULL && payload_len > 0);
+	if (q->vcount == 0) {
+		q->vmixed = !plain;
+		q->vverdict = verdict;
+		q->vmax = id;
+	} else {
+		if (!plain || verdict != q->vverdict)
+			q->vmixed = 1;
+		if (later(id, q->vmax))
+			q->vmax = id;
+	}
+	q->vcount++;
 	if (flush || q->vlen >= NFQGO_VERDICT_FLUSH)
-		return nfqgo_flush(q);
+		return nfqgo_flush(q, all_decided);
 	return 0;
 }
 
 int nfqgo_verdict_batch(struct nfqgo_queue *q, uint32_t id, uint32_t verdict)
 {
 	/* Earlier single verdicts first: the batch must not overtake them. */
-	int r = nfqgo_flush(q);
+	int r = nfqgo_flush(q, 0);
 	if (r < 0)
 		return r;
 	char msg[MNL_SOCKET_BUFFER_SIZE];

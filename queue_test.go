@@ -424,3 +424,22 @@ func assertNoGoroutinesAbove(t *testing.T, limit int) {
 	buf := make([]byte, 1<<20)
 	t.Errorf("goroutines left behind: %d, expected at most %d:\n%s", goroutines(), limit, buf[:runtime.Stack(buf, true)])
 }
+
+// Verdicts that leave together may go as one batch message; a packet still
+// waiting for its verdict must not be swept up by it.
+func TestHeldPacketIsNotSweptUpByLaterVerdicts(t *testing.T) {
+	t.Parallel()
+	l := newUDPLab(t)
+	q := l.open(t, nfq.Config{})
+	ch, err := q.Packets(context.Background())
+	require.NoError(t, err)
+	l.sendN(t, 6)
+	held := recvPacket(t, ch)
+	for i := 1; i < 6; i++ {
+		require.NoError(t, recvPacket(t, ch).Accept())
+	}
+	assert.Equal(t, []string{"msg-1", "msg-2", "msg-3", "msg-4", "msg-5"}, l.received(5, time.Second))
+	assert.Equal(t, uint64(1), l.ns.Queues(t)[uint64(l.queue)].Waiting, "the held packet still waits")
+	require.NoError(t, held.Drop())
+	assert.Empty(t, l.received(1, 300*time.Millisecond), "and takes its own verdict")
+}

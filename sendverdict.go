@@ -43,16 +43,28 @@ func (q *Queue) sendVerdict(p *Packet, r verdictRequest) error {
 	}
 	q.vmu.Lock()
 	rc := C.nfqgo_verdict(q.c, C.uint32_t(p.ID), C.uint32_t(r.verdict), setMark, C.uint32_t(r.mark),
-		payload, C.uint32_t(len(r.payload)), flush)
+		payload, C.uint32_t(len(r.payload)), flush, q.allDecided(1))
 	q.vmu.Unlock()
 	runtime.KeepAlive(r.payload)
-	q.stats.verdicts.Add(1)
 	if err := errnoErr(rc); err != nil {
 		q.stats.verdictErrors.Add(1)
 		return &OpError{Op: op(), Queue: q.cfg.Queue, Err: err,
 			Hint: "the verdicts sent with this one were lost; their packets get the default verdict on Close"}
 	}
+	q.stats.verdicts.Add(1)
 	return nil
+}
+
+// allDecided reports (as a C boolean) whether every packet received so far
+// has a verdict, counting extra verdicts being given right now. Packets
+// received after the check have later ids than any pending verdict, so a
+// batch verdict up to the latest pending id cannot touch them. Called with
+// vmu held, so no other verdict is half counted.
+func (q *Queue) allDecided(extra uint64) C.int {
+	if q.stats.received.Load() == q.stats.verdicts.Load()+extra {
+		return 1
+	}
+	return 0
 }
 
 // caughtUp reports whether every received packet has reached the consumer.
@@ -68,7 +80,7 @@ func (q *Queue) flushVerdicts() {
 		return // Close sends them
 	}
 	q.vmu.Lock()
-	rc := C.nfqgo_flush(q.c)
+	rc := C.nfqgo_flush(q.c, q.allDecided(0))
 	q.vmu.Unlock()
 	if err := errnoErr(rc); err != nil {
 		q.stats.verdictErrors.Add(1)
