@@ -1,0 +1,55 @@
+package nfq
+
+import (
+	"errors"
+	"testing"
+)
+
+// FuzzConfigWithDefaults checks Config.withDefaults against a model: what
+// it accepts, what it fills in, what it keeps, and that it is idempotent.
+func FuzzConfigWithDefaults(f *testing.F) {
+	f.Add(uint16(0), uint8(0), uint32(0), uint32(0), uint32(0), 0, false, uint32(Drop))
+	f.Add(uint16(5), uint8(CopyMeta), uint32(0), uint32(10), uint32(FlagFailOpen), 4096, true, uint32(Accept))
+	f.Add(uint16(65535), uint8(CopyPacket), uint32(MaxCopyRange), uint32(1<<31), uint32(flagsAll), 1<<30, false, uint32(ToQueue(1, true)))
+	f.Add(uint16(1), uint8(CopyPacket), uint32(MaxCopyRange+1), uint32(0), uint32(0), 0, false, uint32(Accept))
+	f.Add(uint16(1), uint8(3), uint32(0), uint32(0), uint32(0), 0, false, uint32(Accept))
+	f.Add(uint16(1), uint8(0), uint32(0), uint32(0), uint32(1<<5), 0, false, uint32(Accept))
+	f.Add(uint16(1), uint8(0), uint32(0), uint32(0), uint32(0), -1, false, uint32(Accept))
+	f.Add(uint16(1), uint8(0), uint32(0), uint32(0), uint32(0), 0, false, uint32(2))
+	f.Fuzz(func(t *testing.T, queue uint16, mode uint8, rng, maxLen, flags uint32, rbuf int, noENOBUFS bool, def uint32) {
+		in := Config{Queue: queue, CopyMode: CopyMode(mode), CopyRange: rng, MaxQueueLen: maxLen,
+			Flags: Flags(flags), ReadBufferSize: rbuf, NoENOBUFS: noENOBUFS, DefaultVerdict: Verdict(def)}
+		valid := mode <= uint8(CopyPacket) && rng <= MaxCopyRange && Flags(flags)&^flagsAll == 0 &&
+			rbuf >= 0 && Verdict(def).validate() == nil
+
+		out, err := in.withDefaults()
+		if (err == nil) != valid {
+			t.Fatalf("withDefaults(%+v) = %v, want valid=%v", in, err, valid)
+		}
+		if err != nil {
+			if !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("%v does not wrap ErrInvalidConfig", err)
+			}
+			return
+		}
+		wantMode, wantRange := CopyMode(mode), rng
+		if wantMode == CopyNone {
+			wantMode = CopyPacket
+		}
+		if wantRange == 0 {
+			wantRange = MaxCopyRange
+		}
+		if out.CopyMode != wantMode || out.CopyRange != wantRange {
+			t.Fatalf("copy mode %v/%d, want %v/%d", out.CopyMode, out.CopyRange, wantMode, wantRange)
+		}
+		if out.Queue != in.Queue || out.MaxQueueLen != in.MaxQueueLen || out.Flags != in.Flags ||
+			out.ReadBufferSize != in.ReadBufferSize || out.NoENOBUFS != in.NoENOBUFS ||
+			out.DefaultVerdict != in.DefaultVerdict {
+			t.Fatalf("withDefaults changed a field it should keep: %+v -> %+v", in, out)
+		}
+		again, err := out.withDefaults()
+		if err != nil || again.CopyMode != out.CopyMode || again.CopyRange != out.CopyRange {
+			t.Fatalf("not idempotent: %+v -> %+v, %v", out, again, err)
+		}
+	})
+}
