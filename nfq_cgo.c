@@ -63,6 +63,7 @@ struct nfqgo_queue {
 	char *bufs;
 	struct mmsghdr *msgs;
 	struct iovec *iovs;
+	struct sockaddr_nl *from; /* sender of each datagram: only the kernel counts */
 
 	/* truncated messages (never expected: buffers fit the copy range) */
 	uint64_t truncated;
@@ -137,7 +138,10 @@ static void on_packet(struct nfqgo_queue *q, const struct nlmsghdr *nlh)
 
 	memset(attr, 0, sizeof(attr));
 	memset(&p, 0, sizeof(p));
-	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), parse_attr, attr);
+	/* Parse exactly the message's bytes: mnl_attr_parse would round the
+	 * length up to 4 and read past a datagram that ends unaligned. */
+	size_t attrs_off = mnl_nlmsg_size(sizeof(struct nfgenmsg));
+	mnl_attr_parse_payload((const char *)nlh + attrs_off, nlh->nlmsg_len - attrs_off, parse_attr, attr);
 	if (attr[NFQA_PACKET_HDR] == NULL)
 		return; /* not a packet we can name: nothing to give a verdict to */
 
@@ -220,26 +224,33 @@ static void on_packet(struct nfqgo_queue *q, const struct nlmsghdr *nlh)
 static int handle_datagram(struct nfqgo_queue *q, const char *buf, size_t len, uint32_t seq,
 			   int *acked, int *ack)
 {
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-	int len_left = (int)len;
+	size_t off = 0;
 	int err = 0;
 
-	for (; mnl_nlmsg_ok(nlh, len_left); nlh = mnl_nlmsg_next(nlh, &len_left)) {
+	/* Walk with unsigned lengths: a message length of 2 GiB or more must
+	 * end the walk, not wrap a signed check around. */
+	while (len - off >= NLMSG_HDRLEN) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(buf + off);
+		size_t msg_len = nlh->nlmsg_len;
+		if (msg_len < NLMSG_HDRLEN || msg_len > len - off)
+			break;
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
-				continue;
+			if (msg_len < mnl_nlmsg_size(sizeof(*e)))
+				break;
 			if (acked != NULL && nlh->nlmsg_seq == seq && seq != 0) {
 				*acked = 1;
 				*ack = e->error;
 			} else if (e->error != 0 && err == 0) {
 				err = e->error;
 			}
-			continue;
-		}
-		if (nlh->nlmsg_type == ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET) &&
-		    nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(struct nfgenmsg)))
+		} else if (nlh->nlmsg_type == ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET) &&
+			   msg_len >= mnl_nlmsg_size(sizeof(struct nfgenmsg))) {
 			on_packet(q, nlh);
+		}
+		off += NLMSG_ALIGN(msg_len);
+		if (off > len)
+			break;
 	}
 	return err;
 }
@@ -260,10 +271,12 @@ static int size_buffers(struct nfqgo_queue *q, uint8_t mode, uint32_t range)
 	char *bufs = malloc((size_t)n * bufsize);
 	struct mmsghdr *msgs = calloc((size_t)n, sizeof(*msgs));
 	struct iovec *iovs = calloc((size_t)n, sizeof(*iovs));
-	if (bufs == NULL || msgs == NULL || iovs == NULL) {
+	struct sockaddr_nl *from = calloc((size_t)n, sizeof(*from));
+	if (bufs == NULL || msgs == NULL || iovs == NULL || from == NULL) {
 		free(bufs);
 		free(msgs);
 		free(iovs);
+		free(from);
 		errno = ENOMEM;
 		return -1;
 	}
@@ -272,13 +285,17 @@ static int size_buffers(struct nfqgo_queue *q, uint8_t mode, uint32_t range)
 		iovs[i].iov_len = bufsize;
 		msgs[i].msg_hdr.msg_iov = &iovs[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &from[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
 	}
 	free(q->bufs);
 	free(q->msgs);
 	free(q->iovs);
+	free(q->from);
 	q->bufs = bufs;
 	q->msgs = msgs;
 	q->iovs = iovs;
+	q->from = from;
 	q->nbufs = n;
 	q->bufsize = bufsize;
 	return 0;
@@ -313,7 +330,12 @@ send:
 	tries++;
 	int lost = 0;
 	for (;;) {
-		ssize_t got = recv(q->fd, buf, q->bufsize, MSG_DONTWAIT);
+		struct sockaddr_nl from;
+		socklen_t fromlen = sizeof(from);
+		ssize_t got = recvfrom(q->fd, buf, q->bufsize, MSG_DONTWAIT, (struct sockaddr *)&from,
+				       &fromlen);
+		if (got >= 0 && from.nl_pid != 0)
+			continue; /* not from the kernel */
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
@@ -347,14 +369,6 @@ send:
 static struct nlmsghdr *config_msg(char *buf, uint16_t num)
 {
 	return nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, num);
-}
-
-static int config_cmd(struct nfqgo_queue *q, uint8_t cmd)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = config_msg(buf, q->num);
-	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, cmd);
-	return config(q, nlh);
 }
 
 struct nfqgo_queue *nfqgo_open(uint16_t num, uintptr_t handle, uint8_t mode, uint32_t range,
@@ -394,12 +408,15 @@ struct nfqgo_queue *nfqgo_open(uint16_t num, uintptr_t handle, uint8_t mode, uin
 			return fail(q, 0, err, stage, "set NETLINK_NO_ENOBUFS");
 	}
 
-	if ((r = config_cmd(q, NFQNL_CFG_CMD_BIND)) < 0)
-		return fail(q, -r, err, stage, "bind queue");
 	/* The kernel drops every packet while the queue is in COPY_NONE, so
-	 * the copy mode goes first. */
-	if ((r = nfqgo_set_mode(q, mode, range)) < 0)
-		return fail(q, -r, err, stage, "set copy mode");
+	 * the copy mode travels in the bind request itself: the kernel applies
+	 * both in one call, which narrows that window to an instant. */
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = config_msg(buf, num);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+	nfq_nlmsg_cfg_put_params(nlh, mode, (int)range);
+	if ((r = config(q, nlh)) < 0)
+		return fail(q, -r, err, stage, "bind queue");
 	if (maxlen > 0 && (r = nfqgo_set_maxlen(q, maxlen)) < 0)
 		return fail(q, -r, err, stage, "set queue length");
 	return q;
@@ -486,6 +503,9 @@ int nfqgo_drain(struct nfqgo_queue *q, int budget)
 		for (int i = 0; i < n; i++) {
 			char *buf = q->iovs[i].iov_base;
 			size_t len = q->msgs[i].msg_len;
+			q->msgs[i].msg_hdr.msg_namelen = sizeof(q->from[i]);
+			if (q->from[i].nl_pid != 0)
+				continue; /* not from the kernel: another process's */
 			if (q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				truncated(q, buf, len);
 				continue;
@@ -605,5 +625,6 @@ void nfqgo_close(struct nfqgo_queue *q)
 	free(q->bufs);
 	free(q->msgs);
 	free(q->iovs);
+	free(q->from);
 	free(q);
 }
