@@ -8,7 +8,7 @@ GO ?= go
 TEST_TIMEOUT ?= 15m
 TESTFLAGS ?=
 
-.PHONY: all deps demo test test-cgocheck bench-micro bench bench-quick container-test libipq install-libipq uninstall-libipq clean
+.PHONY: all deps demo test test-cgocheck test-asan fuzz soak bench-micro bench bench-quick container-test libipq install-libipq uninstall-libipq clean
 
 all: test
 
@@ -28,6 +28,20 @@ test: deps
 # The suite again with strict cgo pointer checks (a build-time experiment).
 test-cgocheck: deps
 	GOEXPERIMENT=cgocheck2 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...
+
+# The package's tests under AddressSanitizer, which also reports C leaks.
+test-asan: deps
+	$(GO) test -asan -count=1 -timeout $(TEST_TIMEOUT) .
+
+FUZZTIME ?= 10
+# Every fuzz target for FUZZTIME seconds each.
+fuzz: deps
+	bash scripts/fuzz.sh $(FUZZTIME)
+
+SOAK_DURATION ?= 3m
+# Millions of packets through restarting consumers; prints resident memory.
+soak: deps
+	bash scripts/soak.sh $(SOAK_DURATION)
 
 # Go micro-benchmarks once each, so that they keep compiling and running.
 bench-micro: deps

@@ -45,7 +45,11 @@
 // received but that has no verdict yet gets Config.DefaultVerdict (Drop
 // unless set), so none is left waiting in the kernel. With DefaultVerdict
 // Accept, Close also makes the kernel accept packets arriving during the
-// Close itself, so a restart under traffic loses nothing.
+// Close itself (fail-open); with an iptables rule using --queue-bypass, the
+// kernel accepts those arriving while no queue is bound. The one gap left is
+// the instant in which Open binds the queue: the kernel drops, without
+// counting them, packets that arrive before the bind request has also set
+// the copy mode (both travel in one message, so the window is tiny).
 //
 // # Privileges
 //

@@ -32,9 +32,11 @@ var (
 	ErrNotSupported = errors.New("nfq: not supported")
 	// ErrBusy: the queue already has a consumer (Packets or Run).
 	ErrBusy = errors.New("nfq: queue already has a consumer")
-	// ErrOverrun: the socket receive buffer overflowed (ENOBUFS); the kernel
-	// dropped packets. Reported to Config.OnError and counted in Stats.
-	ErrOverrun = errors.New("nfq: receive buffer overrun, packets were lost")
+	// ErrOverrun: the socket receive buffer overflowed (ENOBUFS): the kernel
+	// could not hand packets over and dropped them, or, with FlagFailOpen,
+	// accepted them without a verdict. Reported to Config.OnError and
+	// counted in Stats.
+	ErrOverrun = errors.New("nfq: receive buffer overrun, packets were not delivered")
 )
 
 // OpError describes a failed operation on a queue. It unwraps to the cause:

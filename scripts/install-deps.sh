@@ -12,6 +12,8 @@ packages=(
 	iproute2 iptables iputils-ping procps
 	# fetching Go modules over HTTPS
 	ca-certificates
+	# go test -asan (AddressSanitizer with leak checks)
+	libasan8
 )
 
 missing=()
