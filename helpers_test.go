@@ -3,6 +3,7 @@
 package nfq_test
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"sync/atomic"
@@ -55,6 +56,15 @@ func (l *udpLab) open(t *testing.T, cfg nfq.Config) *nfq.Queue {
 	t.Helper()
 	cfg.Queue = l.queue
 	return openIn(t, l.ns, cfg)
+}
+
+// consume opens the lab's queue and starts its Packets channel.
+func (l *udpLab) consume(t *testing.T, cfg nfq.Config) (*nfq.Queue, <-chan *nfq.Packet) {
+	t.Helper()
+	q := l.open(t, cfg)
+	ch, err := q.Packets(context.Background())
+	require.NoError(t, err)
+	return q, ch
 }
 
 func openIn(t *testing.T, ns *netnstest.NS, cfg nfq.Config) *nfq.Queue {

@@ -20,9 +20,7 @@ import (
 func TestAcceptedPacketsArriveWithTheirAttributes(t *testing.T) {
 	t.Parallel()
 	l := newUDPLab(t)
-	q := l.open(t, nfq.Config{})
-	ch, err := q.Packets(context.Background())
-	require.NoError(t, err)
+	q, ch := l.consume(t, nfq.Config{})
 
 	l.sendN(t, 5)
 	var lastID uint32
@@ -52,9 +50,7 @@ func TestAcceptedPacketsArriveWithTheirAttributes(t *testing.T) {
 func TestDroppedPacketsDoNotArrive(t *testing.T) {
 	t.Parallel()
 	l := newUDPLab(t)
-	q := l.open(t, nfq.Config{})
-	ch, err := q.Packets(context.Background())
-	require.NoError(t, err)
+	_, ch := l.consume(t, nfq.Config{})
 
 	l.sendN(t, 4)
 	for i := 0; i < 4; i++ {
@@ -75,9 +71,7 @@ func TestMarkFromVerdictIsSeenByLaterRules(t *testing.T) {
 	// After the queue (OUTPUT), loopback packets pass INPUT: drop mark 7 there.
 	l.ns.Exec(t, "iptables", "-A", "INPUT", "-p", "udp", "--dport", fmt.Sprint(l.port),
 		"-m", "mark", "--mark", "7", "-j", "DROP")
-	q := l.open(t, nfq.Config{})
-	ch, err := q.Packets(context.Background())
-	require.NoError(t, err)
+	_, ch := l.consume(t, nfq.Config{})
 
 	l.sendN(t, 4)
 	for i := 0; i < 4; i++ {
@@ -96,11 +90,9 @@ func TestMarkFromVerdictIsSeenByLaterRules(t *testing.T) {
 func TestReplacedPayloadArrivesRewritten(t *testing.T) {
 	t.Parallel()
 	l := newUDPLab(t)
-	q := l.open(t, nfq.Config{})
-	ch, err := q.Packets(context.Background())
-	require.NoError(t, err)
+	_, ch := l.consume(t, nfq.Config{})
 
-	_, err = l.send.Write([]byte("hello"))
+	_, err := l.send.Write([]byte("hello"))
 	require.NoError(t, err)
 	_, err = l.send.Write([]byte("short"))
 	require.NoError(t, err)
@@ -193,9 +185,7 @@ func TestCloseGivesDefaultVerdictToPacketsInFlight(t *testing.T) {
 func TestCloseWhileTrafficFlowsLeavesNothingBehind(t *testing.T) {
 	l := newUDPLab(t)
 	before := goroutines()
-	q := l.open(t, nfq.Config{DefaultVerdict: nfq.Accept})
-	ch, err := q.Packets(context.Background())
-	require.NoError(t, err)
+	q, ch := l.consume(t, nfq.Config{DefaultVerdict: nfq.Accept})
 
 	stop := make(chan struct{})
 	var sent sync.WaitGroup
@@ -238,13 +228,11 @@ func TestCloseWhileTrafficFlowsLeavesNothingBehind(t *testing.T) {
 func TestSecondVerdictIsAnErrorAndSendsNothing(t *testing.T) {
 	t.Parallel()
 	l := newUDPLab(t)
-	q := l.open(t, nfq.Config{})
-	ch, err := q.Packets(context.Background())
-	require.NoError(t, err)
+	q, ch := l.consume(t, nfq.Config{})
 	l.sendN(t, 1)
 	p := recvPacket(t, ch)
 	require.NoError(t, p.Drop())
-	err = p.Accept()
+	err := p.Accept()
 	require.ErrorIs(t, err, nfq.ErrVerdictGiven)
 	assert.Contains(t, err.Error(), fmt.Sprintf("queue %d", l.queue))
 	assert.Contains(t, err.Error(), fmt.Sprintf("packet %d", p.ID))
@@ -255,9 +243,7 @@ func TestSecondVerdictIsAnErrorAndSendsNothing(t *testing.T) {
 func TestVerdictsFromManyGoroutinesLater(t *testing.T) {
 	t.Parallel()
 	l := newUDPLab(t)
-	q := l.open(t, nfq.Config{})
-	ch, err := q.Packets(context.Background())
-	require.NoError(t, err)
+	_, ch := l.consume(t, nfq.Config{})
 	const n = 40
 	l.sendN(t, n)
 	var wg sync.WaitGroup
@@ -349,9 +335,7 @@ func TestPanicInCallbackClosesQueueWithDefaultVerdict(t *testing.T) {
 func TestCopyRangeTruncatesAndMetaModeHasNoPayload(t *testing.T) {
 	t.Parallel()
 	l := newUDPLab(t)
-	q := l.open(t, nfq.Config{CopyRange: 24})
-	ch, err := q.Packets(context.Background())
-	require.NoError(t, err)
+	q, ch := l.consume(t, nfq.Config{CopyRange: 24})
 
 	l.sendN(t, 1)
 	p := recvPacket(t, ch)
@@ -398,9 +382,7 @@ func TestUseAfterClose(t *testing.T) {
 func TestInvalidVerdictsAreRefusedBeforeSending(t *testing.T) {
 	t.Parallel()
 	l := newUDPLab(t)
-	q := l.open(t, nfq.Config{})
-	ch, err := q.Packets(context.Background())
-	require.NoError(t, err)
+	_, ch := l.consume(t, nfq.Config{})
 	l.sendN(t, 1)
 	p := recvPacket(t, ch)
 	assert.ErrorIs(t, p.SetVerdict(nfq.Verdict(2)), nfq.ErrInvalidVerdict, "NF_STOLEN is not for userspace")
@@ -430,9 +412,7 @@ func assertNoGoroutinesAbove(t *testing.T, limit int) {
 func TestHeldPacketIsNotSweptUpByLaterVerdicts(t *testing.T) {
 	t.Parallel()
 	l := newUDPLab(t)
-	q := l.open(t, nfq.Config{})
-	ch, err := q.Packets(context.Background())
-	require.NoError(t, err)
+	_, ch := l.consume(t, nfq.Config{})
 	l.sendN(t, 6)
 	held := recvPacket(t, ch)
 	for i := 1; i < 6; i++ {
