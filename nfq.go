@@ -68,6 +68,8 @@ type Queue struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	truncatedAtClose uint64 // the C side's count, kept when it is freed; guarded by life
+
 	stats counters
 }
 
@@ -146,7 +148,17 @@ func (q *Queue) registerPoll() error {
 func (q *Queue) Num() uint16 { return q.cfg.Queue }
 
 // Stats returns the queue's counters.
-func (q *Queue) Stats() Stats { return q.stats.snapshot() }
+func (q *Queue) Stats() Stats {
+	s := q.stats.snapshot()
+	q.life.RLock()
+	defer q.life.RUnlock()
+	if q.c != nil {
+		s.Truncated = uint64(C.nfqgo_truncated(q.c))
+	} else {
+		s.Truncated = q.truncatedAtClose
+	}
+	return s
+}
 
 // SetCopyMode changes how much of each packet the kernel copies; rng 0
 // means the whole packet. It may be called at any time, also while packets
@@ -261,6 +273,7 @@ func (q *Queue) teardown() error {
 	}
 	q.vmu.Unlock()
 	q.unbinding = true
+	q.truncatedAtClose = uint64(C.nfqgo_truncated(q.c))
 	C.nfqgo_close(q.c)
 	q.c = nil
 	return err

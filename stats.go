@@ -9,6 +9,9 @@ type Stats struct {
 	DefaultVerdicts uint64 // packets that got Config.DefaultVerdict on Close
 	Overruns        uint64 // receive-buffer overruns (ENOBUFS); each lost one or more packets in the kernel
 	VerdictErrors   uint64 // errors the kernel reported back for verdicts (unknown id, ...)
+	// Truncated counts packet messages larger than the receive buffer for
+	// the copy range (never expected); each got Config.DefaultVerdict.
+	Truncated uint64
 }
 
 type counters struct {
