@@ -109,7 +109,7 @@
 // # Builds
 //
 // The package needs Linux, cgo and the development files of
-// libnetfilter_queue, libnfnetlink and libmnl (Debian: libnetfilter-queue-dev
-// libnfnetlink-dev libmnl-dev pkg-config). Elsewhere it builds, and Open
+// libnetfilter_queue and libmnl (Debian: libnetfilter-queue-dev libmnl-dev
+// pkg-config; the shared libnetfilter_queue also loads libnfnetlink). Elsewhere it builds, and Open
 // returns an error wrapping ErrNotSupported.
 package nfq

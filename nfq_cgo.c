@@ -461,6 +461,20 @@ int nfqgo_dispatch(struct nfqgo_queue *q, const void *buf, int len)
 /* truncated gives a message that did not fit its buffer the fallback
  * verdict, so the packet is not left waiting; its id is in the packet header
  * attribute, which the kernel puts first. */
+/* send_verdict sends one verdict message of its own (type NFQNL_MSG_VERDICT
+ * or NFQNL_MSG_VERDICT_BATCH), outside the Go-locked verdict buffer.
+ * Returns 0 or -errno. */
+static int send_verdict(struct nfqgo_queue *q, uint16_t type, uint32_t id, uint32_t verdict)
+{
+	char msg[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nfq_nlmsg_put(msg, type, q->num);
+
+	nfq_nlmsg_verdict_put(nlh, (int)id, (int)verdict);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return 0;
+}
+
 static void truncated(struct nfqgo_queue *q, const char *buf, size_t len)
 {
 	const size_t id_off = NLMSG_HDRLEN + sizeof(struct nfgenmsg) + NLA_HDRLEN;
@@ -470,11 +484,7 @@ static void truncated(struct nfqgo_queue *q, const char *buf, size_t len)
 	if (len < id_off + sizeof(id))
 		return;
 	memcpy(&id, buf + id_off, sizeof(id));
-	/* Its own message: the verdict buffer belongs to the Go side's lock. */
-	char msg[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nfq_nlmsg_put(msg, NFQNL_MSG_VERDICT, q->num);
-	nfq_nlmsg_verdict_put(nlh, (int)ntohl(id), (int)q->trunc_verdict);
-	mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len);
+	send_verdict(q, NFQNL_MSG_VERDICT, ntohl(id), q->trunc_verdict);
 }
 
 int nfqgo_drain(struct nfqgo_queue *q, int budget)
@@ -596,12 +606,7 @@ int nfqgo_verdict_batch(struct nfqgo_queue *q, uint32_t id, uint32_t verdict)
 	int r = nfqgo_flush(q, 0);
 	if (r < 0)
 		return r;
-	char msg[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nfq_nlmsg_put(msg, NFQNL_MSG_VERDICT_BATCH, q->num);
-	nfq_nlmsg_verdict_put(nlh, (int)id, (int)verdict);
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	return 0;
+	return send_verdict(q, NFQNL_MSG_VERDICT_BATCH, id, verdict);
 }
 
 int nfqgo_fd(struct nfqgo_queue *q) { return q->fd; }
