@@ -9,10 +9,20 @@ type Verdict uint32
 // Verdicts that userspace may give. NF_STOLEN exists in the kernel but is not
 // accepted from userspace, so it is not offered here.
 const (
-	Drop   Verdict = 0 // NF_DROP: discard the packet.
-	Accept Verdict = 1 // NF_ACCEPT: let the packet continue to the next rule/hook.
-	Repeat Verdict = 4 // NF_REPEAT: run the hook again from its first rule. Set a mark with it, or the packet comes back to the queue.
-	Stop   Verdict = 5 // NF_STOP: accept and skip the remaining rules of this hook.
+	// Drop (NF_DROP) discards the packet.
+	Drop Verdict = 0
+	// Accept (NF_ACCEPT) ends the chain that queued the packet as an
+	// ACCEPT rule would: the packet goes on to the hook's next table
+	// (mangle, nat, filter, ... in priority order) and the later hooks.
+	Accept Verdict = 1
+	// Repeat (NF_REPEAT) runs the queueing table's chain at this hook again
+	// from its first rule. Set a mark with it and let the queue rule skip
+	// marked packets, or the packet comes straight back to the queue.
+	Repeat Verdict = 4
+	// Stop (NF_STOP) accepts the packet and skips the hook's remaining
+	// tables: a DROP in filter no longer sees a packet stopped in mangle.
+	// Later hooks (INPUT after PREROUTING, say) still run.
+	Stop Verdict = 5
 )
 
 const (

@@ -1,0 +1,126 @@
+//go:build linux && cgo
+
+package nfq_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/nfq-go/nfq"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Queue flags, each shown by its effect on real packets. Fail-open is in
+// reliability_overload_test.go.
+
+func TestUIDGIDFlagNamesTheSendingProcess(t *testing.T) {
+	t.Parallel()
+	for _, flagged := range []bool{true, false} {
+		t.Run(fmt.Sprintf("flag=%v", flagged), func(t *testing.T) {
+			t.Parallel()
+			l := newUDPLab(t)
+			cfg := nfq.Config{}
+			if flagged {
+				cfg.Flags = nfq.FlagUIDGID
+			}
+			_, ch := l.consume(t, cfg)
+			// A sender of its own, running as uid 1234 and gid 4321.
+			send := fmt.Sprintf("echo hello >/dev/udp/127.0.0.1/%d", l.port)
+			l.ns.Exec(t, "setpriv", "--reuid", "1234", "--regid", "4321", "--clear-groups", "bash", "-c", send)
+
+			p := recvPacket(t, ch)
+			require.NoError(t, p.Accept())
+			assert.Equal(t, flagged, p.Has(nfq.AttrUID))
+			assert.Equal(t, flagged, p.Has(nfq.AttrGID))
+			if flagged {
+				assert.EqualValues(t, 1234, p.UID)
+				assert.EqualValues(t, 4321, p.GID)
+			}
+			assert.Equal(t, []string{"hello\n"}, l.received(1, time.Second))
+		})
+	}
+}
+
+// On a loopback with a 1500-byte MTU, TCP hands the stack segments of up to
+// 64 KiB for the device to cut (GSO). With FlagGSO the queue sees them
+// whole; without it the kernel cuts them before queueing.
+func TestGSOFlagDeliversSegmentsUnsegmented(t *testing.T) {
+	t.Parallel()
+	for _, flagged := range []bool{true, false} {
+		t.Run(fmt.Sprintf("flag=%v", flagged), func(t *testing.T) {
+			t.Parallel()
+			l := newUDPLab(t)
+			l.ns.Exec(t, "ip", "link", "set", "lo", "mtu", "1500")
+			var ln net.Listener
+			l.ns.Do(t, func() {
+				var err error
+				ln, err = net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+			})
+			defer ln.Close()
+			port := ln.Addr().(*net.TCPAddr).Port
+			l.ns.Exec(t, "iptables", "-A", "OUTPUT", "-p", "tcp", "--dport", fmt.Sprint(port),
+				"-j", "NFQUEUE", "--queue-num", fmt.Sprint(l.queue))
+			cfg := nfq.Config{}
+			if flagged {
+				cfg.Flags = nfq.FlagGSO
+			}
+			q, ch := l.consume(t, cfg)
+
+			type seen struct {
+				maxLen int
+				gso    bool
+			}
+			result := make(chan seen, 1)
+			go func() {
+				var s seen
+				for p := range ch {
+					s.maxLen = max(s.maxLen, len(p.Payload))
+					s.gso = s.gso || p.SkbInfo&nfq.SkbGSO != 0
+					p.Accept()
+				}
+				result <- s
+			}()
+			received := make(chan int64, 1)
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					received <- -1
+					return
+				}
+				defer c.Close()
+				n, _ := io.Copy(io.Discard, c)
+				received <- n
+			}()
+			const total = 1 << 20
+			var c net.Conn
+			l.ns.Do(t, func() {
+				var err error
+				c, err = net.Dial("tcp", ln.Addr().String())
+				require.NoError(t, err)
+			})
+			_, err := c.Write(make([]byte, total))
+			require.NoError(t, err)
+			require.NoError(t, c.Close())
+			select {
+			case n := <-received:
+				assert.EqualValues(t, total, n, "every byte arrived")
+			case <-time.After(20 * time.Second):
+				t.Fatal("the transfer did not finish")
+			}
+			require.NoError(t, q.Close()) // ends the channel, and the consumer
+			s := <-result
+			if flagged {
+				assert.Greater(t, s.maxLen, 1500, "a segment larger than the MTU reached the queue")
+				assert.True(t, s.gso, "GSO packets carry SkbGSO")
+			} else {
+				assert.LessOrEqual(t, s.maxLen, 1500, "without the flag the kernel segments before queueing")
+				assert.False(t, s.gso)
+			}
+		})
+	}
+}
