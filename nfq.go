@@ -52,8 +52,10 @@ type Queue struct {
 	life   sync.RWMutex
 	closed atomic.Bool
 
-	// vmu guards the C side's buffer of verdict messages not yet sent.
-	vmu sync.Mutex
+	// vmu guards the C side's buffer of verdict messages not yet sent, and
+	// undecided.
+	vmu       sync.Mutex
+	undecided undecided
 	// undelivered counts packets of the current batch not yet handed to
 	// the consumer; with len(ch) it tells whether the consumer caught up,
 	// and so whether a verdict should leave now or wait for company.
@@ -268,7 +270,7 @@ func (q *Queue) teardown() error {
 		} else {
 			q.stats.defaultVerdicts.Add(undecided)
 		}
-	} else if e := errnoErr(C.nfqgo_flush(q.c, 0)); e != nil {
+	} else if e := errnoErr(C.nfqgo_flush(q.c, -1, 0)); e != nil {
 		err = &OpError{Op: "send verdicts on close", Queue: q.cfg.Queue, Err: e}
 	}
 	q.vmu.Unlock()

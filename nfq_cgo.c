@@ -535,15 +535,20 @@ int nfqgo_drain(struct nfqgo_queue *q, int budget)
 
 uint64_t nfqgo_truncated(struct nfqgo_queue *q) { return q->truncated; }
 
-int nfqgo_flush(struct nfqgo_queue *q, int all_decided)
+/* later reports whether packet id a came after b (ids wrap). */
+static int later(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+
+int nfqgo_flush(struct nfqgo_queue *q, int undecided, uint32_t lowest)
 {
 	static const struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	size_t len = q->vlen;
 
-	/* Every received packet is decided and the pending messages all say
-	 * the same plain thing: one batch message (every waiting packet with an
-	 * id up to vmax) does it, and costs the kernel one message, not many. */
-	if (all_decided && q->vcount > 1 && !q->vmixed) {
+	/* The pending messages all say the same plain thing and no packet with
+	 * an id up to the latest of them waits for a verdict: one batch message
+	 * (every waiting packet with an id up to vmax) does it, and costs the
+	 * kernel one message, not many. */
+	int batch_ok = undecided == 0 || (undecided > 0 && later(lowest, q->vmax));
+	if (batch_ok && q->vcount > 1 && !q->vmixed) {
 		struct nlmsghdr *nlh = nfq_nlmsg_put(q->vbuf, NFQNL_MSG_VERDICT_BATCH, q->num);
 		nfq_nlmsg_verdict_put(nlh, (int)q->vmax, (int)q->vverdict);
 		len = nlh->nlmsg_len;
@@ -559,19 +564,16 @@ int nfqgo_flush(struct nfqgo_queue *q, int all_decided)
 	return 0;
 }
 
-/* later reports whether packet id a came after b (ids wrap). */
-static int later(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
-
 int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_mark,
 		  uint32_t mark, const void *payload, uint32_t payload_len, int flush,
-		  int all_decided)
+		  int undecided, uint32_t lowest)
 {
 	/* header, verdict and mark attributes, payload attribute */
 	size_t need = NLMSG_ALIGN(NLMSG_HDRLEN + sizeof(struct nfgenmsg)) + 64 +
 		      MNL_ALIGN(NLA_HDRLEN + payload_len);
 	if (q->vlen + need > sizeof(q->vbuf)) {
 		/* this packet is not among them yet: no batch */
-		int r = nfqgo_flush(q, 0);
+		int r = nfqgo_flush(q, -1, 0);
 		if (r < 0)
 			return r;
 	}
@@ -596,14 +598,14 @@ int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_
 	}
 	q->vcount++;
 	if (flush || q->vlen >= NFQGO_VERDICT_FLUSH)
-		return nfqgo_flush(q, all_decided);
+		return nfqgo_flush(q, undecided, lowest);
 	return 0;
 }
 
 int nfqgo_verdict_batch(struct nfqgo_queue *q, uint32_t id, uint32_t verdict)
 {
 	/* Earlier single verdicts first: the batch must not overtake them. */
-	int r = nfqgo_flush(q, 0);
+	int r = nfqgo_flush(q, -1, 0);
 	if (r < 0)
 		return r;
 	return send_verdict(q, NFQNL_MSG_VERDICT_BATCH, id, verdict);

@@ -82,15 +82,17 @@ int nfqgo_dispatch(struct nfqgo_queue *q, const void *buf, int len);
 
 /* nfqgo_verdict adds a verdict message to the pending ones and sends them
  * all when flush is set or the buffer is full. payload may be NULL.
- * all_decided: every packet received so far, this one included, has its
- * verdict (given now or earlier), which lets a flush use one batch message. */
+ * undecided and lowest say which packets handed out have no verdict, this
+ * one excepted: 0 none, 1 some with lowest the lowest id, -1 unknown. A flush
+ * sends a run of identical plain verdicts as one batch message when no
+ * undecided packet is among the ids it would cover. */
 int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_mark,
 		  uint32_t mark, const void *payload, uint32_t payload_len, int flush,
-		  int all_decided);
+		  int undecided, uint32_t lowest);
 
 /* nfqgo_flush sends the pending verdict messages in one datagram (or one
  * batch message, see nfqgo_verdict). */
-int nfqgo_flush(struct nfqgo_queue *q, int all_decided);
+int nfqgo_flush(struct nfqgo_queue *q, int undecided, uint32_t lowest);
 
 /* nfqgo_verdict_batch sends the pending verdicts, then gives verdict to
  * every waiting packet with id <= id. */

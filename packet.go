@@ -75,6 +75,9 @@ type Packet struct {
 	attrs Attr
 	q     *Queue
 	state atomic.Uint32 // packetPending or packetDone
+	// Its entry in Queue.undecided (guarded by Queue.vmu).
+	track uint8
+	seq   uint64
 }
 
 const (

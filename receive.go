@@ -187,6 +187,7 @@ func (q *Queue) readReady(uintptr) bool {
 	}
 	if len(q.pending) > 0 {
 		r.batch, q.pending = q.pending, r.buf[:0]
+		q.handOut(r.batch)
 	}
 	q.rx.Unlock()
 	if r.batch == nil && handled == 0 && r.err == nil {
@@ -194,6 +195,16 @@ func (q *Queue) readReady(uintptr) bool {
 		return false
 	}
 	return true
+}
+
+// handOut registers packets about to be handed to the consumer as waiting
+// for a verdict.
+func (q *Queue) handOut(batch []*Packet) {
+	q.vmu.Lock()
+	for _, p := range batch {
+		q.undecided.add(p)
+	}
+	q.vmu.Unlock()
 }
 
 // drain reads what the socket holds; the caller holds rx.

@@ -42,8 +42,10 @@ func (q *Queue) sendVerdict(p *Packet, r verdictRequest) error {
 		payload = unsafe.Pointer(&r.payload[0])
 	}
 	q.vmu.Lock()
+	q.undecided.decide(p)
+	undecided, lowest := q.lowestUndecided()
 	rc := C.nfqgo_verdict(q.c, C.uint32_t(p.ID), C.uint32_t(r.verdict), setMark, C.uint32_t(r.mark),
-		payload, C.uint32_t(len(r.payload)), flush, q.allDecided(1))
+		payload, C.uint32_t(len(r.payload)), flush, undecided, lowest)
 	q.vmu.Unlock()
 	runtime.KeepAlive(r.payload)
 	if err := errnoErr(rc); err != nil {
@@ -55,16 +57,19 @@ func (q *Queue) sendVerdict(p *Packet, r verdictRequest) error {
 	return nil
 }
 
-// allDecided reports (as a C boolean) whether every packet received so far
-// has a verdict, counting extra verdicts being given right now. Packets
-// received after the check have later ids than any pending verdict, so a
-// batch verdict up to the latest pending id cannot touch them. Called with
-// vmu held, so no other verdict is half counted.
-func (q *Queue) allDecided(extra uint64) C.int {
-	if q.stats.received.Load() == q.stats.verdicts.Load()+extra {
-		return 1
+// lowestUndecided tells the C side (see nfqgo_verdict) which handed-out
+// packets still wait for a verdict. Packets received but not handed out yet
+// came after every packet with a verdict, so a batch message up to the
+// latest verdict's id cannot touch them. Called with vmu held.
+func (q *Queue) lowestUndecided() (C.int, C.uint32_t) {
+	id, any, known := q.undecided.lowest()
+	switch {
+	case !known:
+		return -1, 0
+	case !any:
+		return 0, 0
 	}
-	return 0
+	return 1, C.uint32_t(id)
 }
 
 // caughtUp reports whether every received packet has reached the consumer.
@@ -80,7 +85,8 @@ func (q *Queue) flushVerdicts() {
 		return // Close sends them
 	}
 	q.vmu.Lock()
-	rc := C.nfqgo_flush(q.c, q.allDecided(0))
+	undecided, lowest := q.lowestUndecided()
+	rc := C.nfqgo_flush(q.c, undecided, lowest)
 	q.vmu.Unlock()
 	if err := errnoErr(rc); err != nil {
 		q.stats.verdictErrors.Add(1)

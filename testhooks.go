@@ -31,5 +31,6 @@ func (q *Queue) takePending(buf []*Packet) []*Packet {
 	defer q.rx.Unlock()
 	p := q.pending
 	q.pending = buf[:0]
+	q.handOut(p)
 	return p
 }
