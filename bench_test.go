@@ -67,6 +67,28 @@ func BenchmarkCallbackRoundTrip(b *testing.B) {
 	}
 }
 
+// BenchmarkDispatchBatch: a datagram of 32 packet messages, as a receive
+// batch brings them, parsed and turned into Go Packets; per packet.
+func BenchmarkDispatchBatch(b *testing.B) {
+	q := openBenchQueue(b)
+	const n = 32
+	var dgram []byte
+	for i := range n {
+		dgram = append(dgram, packetMessage(1, uint32(i+1), make([]byte, 92))...)
+	}
+	var pending []*Packet
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := q.dispatch(dgram); err != nil {
+			b.Fatal(err)
+		}
+		if pending = q.takePending(pending); len(pending) != n {
+			b.Fatalf("got %d packets", len(pending))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/packet")
+}
+
 // BenchmarkVerdictEncoding: one accept verdict into the coalescing buffer
 // (sent to the kernel once per 64 KiB; the kernel answers the unknown ids
 // with errors nobody reads, which costs it, not us).

@@ -11,13 +11,22 @@ package nfq
 */
 import "C"
 
-import "runtime/cgo"
+import (
+	"runtime/cgo"
+	"unsafe"
+)
 
-// nfqgoPacket is called by on_packet (nfq_cgo.c) for every packet message,
-// on the goroutine that called nfqgo_drain or a configuration call. handle is
-// the queue's cgo.Handle; p is valid only during the call.
+// nfqgoPackets is called by deliver (nfq_cgo.c) with the packets parsed from
+// the datagrams of one receive batch: one crossing into Go per batch, not per
+// packet. It runs on the goroutine that called nfqgo_drain or a
+// configuration call. handle is the queue's cgo.Handle; pkts points to n
+// packets that are valid only during the call.
 //
-//export nfqgoPacket
-func nfqgoPacket(handle C.uintptr_t, p *C.struct_nfqgo_packet) {
-	cgo.Handle(handle).Value().(*Queue).onPacket(p)
+//export nfqgoPackets
+func nfqgoPackets(handle C.uintptr_t, pkts *C.struct_nfqgo_packet, n C.int) {
+	q := cgo.Handle(handle).Value().(*Queue)
+	ps := unsafe.Slice(pkts, int(n))
+	for i := range ps {
+		q.onPacket(&ps[i])
+	}
 }

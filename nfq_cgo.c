@@ -77,7 +77,20 @@ struct nfqgo_queue {
 	uint32_t vverdict;
 	uint32_t vmax;
 	char vbuf[NFQGO_VERDICT_BUF];
+
+	/* parsed packets not yet handed to Go: they point into the receive
+	 * buffers, so they go before a buffer is read into again */
+	int npkts;
+	struct nfqgo_packet pkts[NFQGO_RECV_MAX_BATCH];
 };
+
+/* deliver hands the parsed packets to Go in one call. */
+static void deliver(struct nfqgo_queue *q)
+{
+	if (q->npkts > 0)
+		nfqgoPackets(q->handle, q->pkts, q->npkts);
+	q->npkts = 0;
+}
 
 static uint32_t get_u32(const struct nlattr *a) { return ntohl(mnl_attr_get_u32(a)); }
 
@@ -129,15 +142,17 @@ static int parse_attr(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-/* on_packet is libnetfilter_queue's per-message callback: it parses every
- * attribute in one pass and hands the result to Go. */
+/* on_packet parses every attribute of a packet message in one pass and
+ * adds the result to the packets for Go (see deliver). */
 static void on_packet(struct nfqgo_queue *q, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *attr[NFQGO_NFQA_MAX + 1];
-	struct nfqgo_packet p;
 
+	if (q->npkts == NFQGO_RECV_MAX_BATCH)
+		deliver(q);
+	struct nfqgo_packet *p = &q->pkts[q->npkts];
 	memset(attr, 0, sizeof(attr));
-	memset(&p, 0, sizeof(p));
+	memset(p, 0, sizeof(*p));
 	/* Parse exactly the message's bytes: mnl_attr_parse would round the
 	 * length up to 4 and read past a datagram that ends unaligned. */
 	size_t attrs_off = mnl_nlmsg_size(sizeof(struct nfgenmsg));
@@ -146,75 +161,75 @@ static void on_packet(struct nfqgo_queue *q, const struct nlmsghdr *nlh)
 		return; /* not a packet we can name: nothing to give a verdict to */
 
 	const struct nfqnl_msg_packet_hdr *ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-	p.id = ntohl(ph->packet_id);
-	p.hw_protocol = ntohs(ph->hw_protocol);
-	p.hook = ph->hook;
+	p->id = ntohl(ph->packet_id);
+	p->hw_protocol = ntohs(ph->hw_protocol);
+	p->hook = ph->hook;
 
 	if (attr[NFQA_MARK]) {
-		p.attrs |= NFQGO_ATTR_MARK;
-		p.mark = get_u32(attr[NFQA_MARK]);
+		p->attrs |= NFQGO_ATTR_MARK;
+		p->mark = get_u32(attr[NFQA_MARK]);
 	}
 	if (attr[NFQA_TIMESTAMP]) {
 		const struct nfqnl_msg_packet_timestamp *ts = mnl_attr_get_payload(attr[NFQA_TIMESTAMP]);
-		p.attrs |= NFQGO_ATTR_TIMESTAMP;
-		p.ts_sec = (int64_t)be64toh(ts->sec);
-		p.ts_usec = (int64_t)be64toh(ts->usec);
+		p->attrs |= NFQGO_ATTR_TIMESTAMP;
+		p->ts_sec = (int64_t)be64toh(ts->sec);
+		p->ts_usec = (int64_t)be64toh(ts->usec);
 	}
 	if (attr[NFQA_IFINDEX_INDEV]) {
-		p.attrs |= NFQGO_ATTR_INDEV;
-		p.indev = get_u32(attr[NFQA_IFINDEX_INDEV]);
+		p->attrs |= NFQGO_ATTR_INDEV;
+		p->indev = get_u32(attr[NFQA_IFINDEX_INDEV]);
 	}
 	if (attr[NFQA_IFINDEX_OUTDEV]) {
-		p.attrs |= NFQGO_ATTR_OUTDEV;
-		p.outdev = get_u32(attr[NFQA_IFINDEX_OUTDEV]);
+		p->attrs |= NFQGO_ATTR_OUTDEV;
+		p->outdev = get_u32(attr[NFQA_IFINDEX_OUTDEV]);
 	}
 	if (attr[NFQA_IFINDEX_PHYSINDEV]) {
-		p.attrs |= NFQGO_ATTR_PHYSINDEV;
-		p.physindev = get_u32(attr[NFQA_IFINDEX_PHYSINDEV]);
+		p->attrs |= NFQGO_ATTR_PHYSINDEV;
+		p->physindev = get_u32(attr[NFQA_IFINDEX_PHYSINDEV]);
 	}
 	if (attr[NFQA_IFINDEX_PHYSOUTDEV]) {
-		p.attrs |= NFQGO_ATTR_PHYSOUTDEV;
-		p.physoutdev = get_u32(attr[NFQA_IFINDEX_PHYSOUTDEV]);
+		p->attrs |= NFQGO_ATTR_PHYSOUTDEV;
+		p->physoutdev = get_u32(attr[NFQA_IFINDEX_PHYSOUTDEV]);
 	}
 	if (attr[NFQA_HWADDR]) {
 		const struct nfqnl_msg_packet_hw *hw = mnl_attr_get_payload(attr[NFQA_HWADDR]);
 		uint16_t n = ntohs(hw->hw_addrlen);
-		if (n > sizeof(p.hwaddr))
-			n = sizeof(p.hwaddr);
-		p.attrs |= NFQGO_ATTR_HWADDR;
-		p.hwaddr_len = (uint8_t)n;
-		memcpy(p.hwaddr, hw->hw_addr, n);
+		if (n > sizeof(p->hwaddr))
+			n = sizeof(p->hwaddr);
+		p->attrs |= NFQGO_ATTR_HWADDR;
+		p->hwaddr_len = (uint8_t)n;
+		memcpy(p->hwaddr, hw->hw_addr, n);
 	}
 	if (attr[NFQA_PAYLOAD]) {
-		p.attrs |= NFQGO_ATTR_PAYLOAD;
-		p.payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
-		p.payload_len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+		p->attrs |= NFQGO_ATTR_PAYLOAD;
+		p->payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		p->payload_len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	}
 	if (attr[NFQA_CAP_LEN]) {
-		p.attrs |= NFQGO_ATTR_CAPLEN;
-		p.cap_len = get_u32(attr[NFQA_CAP_LEN]);
+		p->attrs |= NFQGO_ATTR_CAPLEN;
+		p->cap_len = get_u32(attr[NFQA_CAP_LEN]);
 	}
 	if (attr[NFQA_SKB_INFO]) {
-		p.attrs |= NFQGO_ATTR_SKBINFO;
-		p.skbinfo = get_u32(attr[NFQA_SKB_INFO]);
+		p->attrs |= NFQGO_ATTR_SKBINFO;
+		p->skbinfo = get_u32(attr[NFQA_SKB_INFO]);
 	}
 	if (attr[NFQA_UID]) {
-		p.attrs |= NFQGO_ATTR_UID;
-		p.uid = get_u32(attr[NFQA_UID]);
+		p->attrs |= NFQGO_ATTR_UID;
+		p->uid = get_u32(attr[NFQA_UID]);
 	}
 	if (attr[NFQA_GID]) {
-		p.attrs |= NFQGO_ATTR_GID;
-		p.gid = get_u32(attr[NFQA_GID]);
+		p->attrs |= NFQGO_ATTR_GID;
+		p->gid = get_u32(attr[NFQA_GID]);
 	}
 	if (attr[NFQA_SECCTX]) {
-		p.attrs |= NFQGO_ATTR_SECCTX;
-		p.secctx = mnl_attr_get_payload(attr[NFQA_SECCTX]);
-		p.secctx_len = mnl_attr_get_payload_len(attr[NFQA_SECCTX]);
+		p->attrs |= NFQGO_ATTR_SECCTX;
+		p->secctx = mnl_attr_get_payload(attr[NFQA_SECCTX]);
+		p->secctx_len = mnl_attr_get_payload_len(attr[NFQA_SECCTX]);
 		/* the kernel counts the terminating NUL */
-		if (p.secctx_len > 0 && p.secctx[p.secctx_len - 1] == '\0')
-			p.secctx_len--;
+		if (p->secctx_len > 0 && p->secctx[p->secctx_len - 1] == '\0')
+			p->secctx_len--;
 	}
-	nfqgoPacket(q->handle, &p);
+	q->npkts++;
 }
 
 /* handle_datagram walks the messages of one datagram from the kernel:
@@ -359,6 +374,7 @@ send:
 		}
 		int acked = 0, ack = 0;
 		int err = handle_datagram(q, buf, (size_t)got, q->seq, &acked, &ack);
+		deliver(q); /* buf is read into again */
 		if (err != 0 && q->deferred_err == 0)
 			q->deferred_err = -err;
 		if (acked)
@@ -455,7 +471,9 @@ int nfqgo_set_maxlen(struct nfqgo_queue *q, uint32_t maxlen)
 
 int nfqgo_dispatch(struct nfqgo_queue *q, const void *buf, int len)
 {
-	return handle_datagram(q, buf, (size_t)len, 0, NULL, NULL);
+	int err = handle_datagram(q, buf, (size_t)len, 0, NULL, NULL);
+	deliver(q);
+	return err;
 }
 
 /* truncated gives a message that did not fit its buffer the fallback
@@ -526,6 +544,7 @@ int nfqgo_drain(struct nfqgo_queue *q, int budget)
 			if (e != 0 && err == 0)
 				err = -e;
 		}
+		deliver(q); /* before the buffers are read into again */
 		handled += n;
 		if (n < want)
 			break; /* the socket is empty */

@@ -24,9 +24,9 @@
 #define NFQGO_ATTR_GID         (1u << 11)
 #define NFQGO_ATTR_SECCTX      (1u << 12)
 
-/* One parsed packet message, handed to Go by nfqgoPacket. Pointers point
- * into the receive buffer and are valid only during that call. Numbers are
- * in host order. */
+/* One parsed packet message, handed to Go by nfqgoPackets with the others of
+ * its receive batch. Pointers point into the receive buffer and are valid
+ * only during that call. Numbers are in host order. */
 struct nfqgo_packet {
 	uint32_t attrs;
 	uint32_t id;
