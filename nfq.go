@@ -71,6 +71,11 @@ type Queue struct {
 	truncatedAtClose uint64 // the C side's count, kept when it is freed; guarded by life
 
 	stats counters
+
+	// Opened with the queue, in its network namespace; see kernelstats.go
+	// and ifname.go.
+	kstats *kernelStatsFile
+	ifn    *ifNames
 }
 
 // Open binds queue cfg.Queue and configures it. The queue lives in the
@@ -101,6 +106,7 @@ func Open(cfg Config) (*Queue, error) {
 		q.handle.Delete()
 		return nil, openError(cfg.Queue, C.GoString(stage), syscall.Errno(cerr))
 	}
+	q.kstats, q.ifn = openKernelStats(), openIfNames()
 	if err := q.registerPoll(); err != nil {
 		q.Close()
 		return nil, &OpError{Op: "register socket with the Go poller", Queue: cfg.Queue, Err: err}
@@ -157,6 +163,7 @@ func (q *Queue) Stats() Stats {
 	} else {
 		s.Truncated = q.truncatedAtClose
 	}
+	s.Kernel = q.kstats.read(q.cfg.Queue)
 	return s
 }
 
@@ -227,6 +234,8 @@ func (q *Queue) Close() error {
 		q.closeErr = q.teardown()
 		q.life.Unlock()
 		q.rx.Unlock()
+		q.kstats.close()
+		q.ifn.close()
 		q.handle.Delete()
 	})
 	if q.chanMode.Load() && q.inReport.Load() == 0 {

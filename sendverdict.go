@@ -51,7 +51,7 @@ func (q *Queue) sendVerdict(p *Packet, r verdictRequest) error {
 		return &OpError{Op: op(), Queue: q.cfg.Queue, Err: err,
 			Hint: "the verdicts sent with this one were lost; their packets get the default verdict on Close"}
 	}
-	q.stats.verdicts.Add(1)
+	q.stats.countVerdict(r.verdict)
 	return nil
 }
 
