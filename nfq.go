@@ -76,6 +76,10 @@ type Queue struct {
 	// and ifname.go.
 	kstats *kernelStatsFile
 	ifn    *ifNames
+
+	// set is the QueueSet the queue belongs to, or nil; set before the
+	// queue is consumed.
+	set *QueueSet
 }
 
 // Open binds queue cfg.Queue and configures it. The queue lives in the
