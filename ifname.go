@@ -3,16 +3,11 @@
 package nfq
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"syscall"
 	"unsafe"
 )
-
-// ErrNoInterface: the queue's network namespace has no interface with the
-// index asked for (it went away, or the index is 0).
-var ErrNoInterface = errors.New("nfq: no such interface")
 
 // ifNames resolves interface indexes to names through a NETLINK_ROUTE socket
 // opened with the queue: a socket belongs to the network namespace it was
