@@ -341,3 +341,34 @@ func TestOpenRangeErrors(t *testing.T) {
 	assert.False(t, bound, "queue %d, opened before the failure, was closed", first)
 	require.NoError(t, taken.Close())
 }
+
+// A panic in the callback closes the whole set and comes out of Run, on the
+// caller's goroutine; the packet gets the default verdict.
+func TestQueueSetRunPanicClosesTheSet(t *testing.T) {
+	t.Parallel()
+	l := newFanoutLab(t)
+	s := l.open(t, nfq.Config{DefaultVerdict: nfq.Accept})
+	done := make(chan any, 1)
+	go func() {
+		defer func() { done <- recover() }()
+		s.Run(context.Background(), func(p *nfq.Packet) { panic("boom") })
+	}()
+	_, err := fmt.Fprint(l.conns[0], "one")
+	require.NoError(t, err)
+	select {
+	case v := <-done:
+		assert.Equal(t, "boom", v)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after the panic")
+	}
+	assert.Equal(t, []string{"one"}, stringsOf(netnstest.ReadUDP(l.recv, 1, time.Second)), "the default verdict accepted it")
+	for _, q := range s.Queues() {
+		_, err := q.Packets(context.Background())
+		assert.True(t, errors.Is(err, nfq.ErrClosed), "queue %d: %v", q.Num(), err)
+	}
+	var defaults uint64
+	for _, st := range s.Stats() {
+		defaults += st.DefaultVerdicts
+	}
+	assert.Equal(t, uint64(1), defaults)
+}

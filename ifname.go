@@ -45,6 +45,9 @@ func openIfNames() *ifNames {
 }
 
 func (n *ifNames) close() {
+	if n == nil {
+		return
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.fd >= 0 {
@@ -57,6 +60,9 @@ func (n *ifNames) close() {
 // name returns the name of interface index, reloading the whole table from
 // the kernel when index is not in it.
 func (n *ifNames) name(index uint32) (string, error) {
+	if n == nil {
+		return "", ErrClosed
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if name, ok := n.names[index]; ok {
@@ -91,7 +97,7 @@ func (n *ifNames) load() (map[uint32]string, error) {
 		return nil, fmt.Errorf("ask for interfaces: %w", err)
 	}
 	names := map[uint32]string{}
-	buf := make([]byte, 32<<10)
+	buf := make([]byte, 64<<10) // a dump datagram is at most 32 KiB
 	for {
 		nr, _, err := syscall.Recvfrom(n.fd, buf, 0)
 		if err != nil {

@@ -31,6 +31,9 @@ func openKernelStats() *kernelStatsFile {
 
 // read returns the counters of queue num.
 func (k *kernelStatsFile) read(num uint16) KernelStats {
+	if k == nil {
+		return KernelStats{Reason: "the queue was never opened"}
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.f == nil {
@@ -48,6 +51,9 @@ func (k *kernelStatsFile) read(num uint16) KernelStats {
 }
 
 func (k *kernelStatsFile) close() {
+	if k == nil {
+		return
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.f != nil {
