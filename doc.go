@@ -77,6 +77,17 @@
 // reads its acknowledgement from the same socket as the packets, so the
 // package serializes it with the receive loop.
 //
+// OpenRange opens the queues of an iptables --queue-balance A:B rule as a
+// QueueSet: one socket and receive loop per queue, consumed through one
+// shared channel (QueueSet.Packets), a channel per queue (Queue.Packets of
+// each of QueueSet.Queues) or a callback run from one goroutine per queue
+// (QueueSet.Run). The kernel keeps each flow on one queue.
+//
+// Interface names (Queue.InterfaceName, Packet.InDevName, ...) and the
+// kernel's counters in Stats are those of the queue's network namespace,
+// whichever thread asks: Open keeps a route socket and the kernel's counter
+// file, opened in that namespace, until Close.
+//
 // # Memory
 //
 // Packet fields are Go values: Payload is a copy of the kernel's bytes,

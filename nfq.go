@@ -73,6 +73,15 @@ type Queue struct {
 	truncatedAtClose uint64 // the C side's count, kept when it is freed; guarded by life
 
 	stats counters
+
+	// Opened with the queue, in its network namespace; see kernelstats.go
+	// and ifname.go.
+	kstats *kernelStatsFile
+	ifn    *ifNames
+
+	// set is the QueueSet the queue belongs to, or nil; set before the
+	// queue is consumed.
+	set *QueueSet
 }
 
 // Open binds queue cfg.Queue and configures it. The queue lives in the
@@ -103,6 +112,7 @@ func Open(cfg Config) (*Queue, error) {
 		q.handle.Delete()
 		return nil, openError(cfg.Queue, C.GoString(stage), syscall.Errno(cerr))
 	}
+	q.kstats, q.ifn = openKernelStats(), openIfNames()
 	if err := q.registerPoll(); err != nil {
 		q.Close()
 		return nil, &OpError{Op: "register socket with the Go poller", Queue: cfg.Queue, Err: err}
@@ -159,6 +169,7 @@ func (q *Queue) Stats() Stats {
 	} else {
 		s.Truncated = q.truncatedAtClose
 	}
+	s.Kernel = q.kstats.read(q.cfg.Queue)
 	return s
 }
 
@@ -229,6 +240,8 @@ func (q *Queue) Close() error {
 		q.closeErr = q.teardown()
 		q.life.Unlock()
 		q.rx.Unlock()
+		q.kstats.close()
+		q.ifn.close()
 		q.handle.Delete()
 	})
 	if q.chanMode.Load() && q.inReport.Load() == 0 {

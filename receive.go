@@ -34,12 +34,25 @@ func (q *Queue) Packets(ctx context.Context) (<-chan *Packet, error) {
 		return nil, err
 	}
 	ch := make(chan *Packet, channelBuffer)
+	q.deliverTo(ctx, ch, func() {
+		// Packets still buffered got the default verdict; do not hand them
+		// out any more.
+		drainPackets(ch)
+		close(ch)
+	})
+	return ch, nil
+}
+
+// deliverTo starts the receive loop on its own goroutine, sending packets to
+// ch, which it may share with other queues (see QueueSet.Packets). ended runs
+// once the loop has stopped, before Close stops waiting for it.
+func (q *Queue) deliverTo(ctx context.Context, ch chan *Packet, ended func()) {
 	q.ch = ch
 	q.chanMode.Store(true)
 	stop := context.AfterFunc(ctx, func() { q.Close() })
 	go func() {
 		defer close(q.loopDone)
-		defer close(ch)
+		defer ended()
 		defer stop()
 		q.loop(func(p *Packet) bool {
 			select {
@@ -57,17 +70,18 @@ func (q *Queue) Packets(ctx context.Context) (<-chan *Packet, error) {
 				return false
 			}
 		})
-		// Packets still buffered got the default verdict; do not hand them
-		// out any more.
-		for {
-			select {
-			case <-ch:
-			default:
-				return
-			}
-		}
 	}()
-	return ch, nil
+}
+
+// drainPackets empties ch without blocking.
+func drainPackets(ch chan *Packet) {
+	for {
+		select {
+		case <-ch:
+		default:
+			return
+		}
+	}
 }
 
 // Run calls fn for each packet, on the calling goroutine, until ctx ends or
@@ -83,6 +97,11 @@ func (q *Queue) Run(ctx context.Context, fn func(*Packet)) error {
 	if err := q.startConsuming("run"); err != nil {
 		return err
 	}
+	return q.run(ctx, fn)
+}
+
+// run is Run once the queue is marked as consumed.
+func (q *Queue) run(ctx context.Context, fn func(*Packet)) error {
 	stop := context.AfterFunc(ctx, func() { q.Close() })
 	defer stop()
 	defer func() {

@@ -57,6 +57,8 @@ func TestEveryMethodAfterClose(t *testing.T) {
 	}
 	wg.Wait()
 	st := q.Stats()
+	assert.False(t, st.Kernel.Present, "a closed queue has no kernel counters")
+	st.Kernel = nfq.KernelStats{}
 	assert.Equal(t, nfq.Stats{Received: 1, DefaultVerdicts: 1}, st, "nothing was sent after Close")
 	_, bound := l.kernelQueue(t)
 	assert.False(t, bound)

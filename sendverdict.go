@@ -19,6 +19,10 @@ import (
 // to wait, or when the buffer is full: a lone packet is never held back, and
 // a busy queue pays one send per batch instead of one per packet.
 func (q *Queue) sendVerdict(p *Packet, r verdictRequest) error {
+	if q.set != nil {
+		// Runs after the lock below is released: see QueueSet.afterVerdict.
+		defer q.set.afterVerdict(q)
+	}
 	q.life.RLock()
 	defer q.life.RUnlock()
 	op := func() string { return fmt.Sprintf("verdict %s for packet %d", r.verdict, p.ID) }
@@ -53,7 +57,7 @@ func (q *Queue) sendVerdict(p *Packet, r verdictRequest) error {
 		return &OpError{Op: op(), Queue: q.cfg.Queue, Err: err,
 			Hint: "the verdicts sent with this one were lost; their packets get the default verdict on Close"}
 	}
-	q.stats.verdicts.Add(1)
+	q.stats.countVerdict(r.verdict)
 	return nil
 }
 

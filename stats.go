@@ -12,10 +12,67 @@ type Stats struct {
 	// Truncated counts packet messages larger than the receive buffer for
 	// the copy range (never expected); each got Config.DefaultVerdict.
 	Truncated uint64
+
+	// ByVerdict splits Verdicts by kind. Default verdicts given on Close
+	// are counted in DefaultVerdicts only.
+	ByVerdict VerdictCounts
+
+	// Kernel is the kernel's own view of the queue, read when Stats is
+	// called; Kernel.Present is false when it could not be read.
+	Kernel KernelStats
+}
+
+// VerdictCounts counts the verdicts sent through Packet methods by kind.
+type VerdictCounts struct {
+	Accept, Drop, Repeat, Stop uint64
+	ToQueue                    uint64 // verdicts made by ToQueue, any target
+}
+
+// KernelStats are the kernel's counters for a queue, from
+// /proc/net/netfilter/nfnetlink_queue of the queue's network namespace.
+// They count what the library cannot see: packets the kernel dropped before
+// they reached the socket.
+type KernelStats struct {
+	// Present tells whether the counters below were read. When false,
+	// Reason says why (no /proc, the queue is closed, ...).
+	Present bool
+	Reason  string
+
+	PortID   uint32 // netlink port id of the socket bound to the queue
+	QueueLen uint32 // packets waiting for a verdict now (queue_total)
+	// Dropped counts packets dropped because the queue was full
+	// (Config.MaxQueueLen); with FlagFailOpen they are accepted instead
+	// and not counted.
+	Dropped uint64
+	// UserDropped counts packets dropped because the socket receive buffer
+	// was full (see Config.ReadBufferSize and ErrOverrun).
+	UserDropped uint64
+	// IDSequence is the id of the latest packet queued: how many packets
+	// the queue has seen since it was bound (it wraps at 2^32).
+	IDSequence uint32
 }
 
 type counters struct {
 	received, verdicts, defaultVerdicts, overruns, verdictErrors atomic.Uint64
+
+	accept, drop, repeat, stop, toQueue atomic.Uint64
+}
+
+// countVerdict counts a verdict sent through a Packet method.
+func (c *counters) countVerdict(v Verdict) {
+	c.verdicts.Add(1)
+	switch v & verdictMask {
+	case Accept:
+		c.accept.Add(1)
+	case Drop:
+		c.drop.Add(1)
+	case Repeat:
+		c.repeat.Add(1)
+	case Stop:
+		c.stop.Add(1)
+	case nfQueue:
+		c.toQueue.Add(1)
+	}
 }
 
 func (c *counters) snapshot() Stats {
@@ -25,5 +82,12 @@ func (c *counters) snapshot() Stats {
 		DefaultVerdicts: c.defaultVerdicts.Load(),
 		Overruns:        c.overruns.Load(),
 		VerdictErrors:   c.verdictErrors.Load(),
+		ByVerdict: VerdictCounts{
+			Accept:  c.accept.Load(),
+			Drop:    c.drop.Load(),
+			Repeat:  c.repeat.Load(),
+			Stop:    c.stop.Load(),
+			ToQueue: c.toQueue.Load(),
+		},
 	}
 }

@@ -1,6 +1,7 @@
 // Command fanout serves the queues of an iptables --queue-balance A:B rule
-// with one nfq.Queue per queue number and one shared pool of workers, which
-// give the verdicts: every packet gets exactly one, none is lost.
+// with an nfq.QueueSet (one socket and receive loop per queue number, all
+// delivering on one channel) and one pool of workers, which give the
+// verdicts: every packet gets exactly one, none is lost.
 //
 //	iptables -A INPUT -j NFQUEUE --queue-balance 0:3
 //	fanout -queues 0:3 -workers 8
@@ -42,93 +43,55 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	p, err := openPool(ctx, first, last)
+	set, err := nfq.OpenRange(first, last, nfq.Config{
+		DefaultVerdict: nfq.Accept, // on shutdown, let what is in flight through
+		OnError:        func(err error) { fmt.Fprintln(os.Stderr, "fanout:", err) },
+	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fanout:", err)
 		os.Exit(1)
 	}
+	// One channel for every queue: each queue's receive loop writes to it,
+	// and the workers take from it. ctx ending closes the queues and then
+	// the channel.
+	packets, err := set.Packets(ctx)
+	if err != nil {
+		set.Close()
+		fmt.Fprintln(os.Stderr, "fanout:", err)
+		os.Exit(1)
+	}
 	fmt.Fprintf(os.Stderr, "fanout: queues %d-%d open, %d workers\n", first, last, *workers)
-	failed := p.serve(*workers, func(*nfq.Packet) { time.Sleep(*work) })
+	failed := serve(packets, *workers, func(*nfq.Packet) { time.Sleep(*work) })
 
+	set.Close() // once closed, the counters are final
 	ok := true
 	var total, verdicts uint64
-	for _, q := range p.queues {
-		q.Close() // once closed, its counters are final
-		st := q.Stats()
+	for i, st := range set.Stats() {
 		total += st.Received
 		verdicts += st.Verdicts
 		fmt.Printf("fanout: queue %d: %d received, %d verdicts, %d default verdicts, %d overruns\n",
-			q.Num(), st.Received, st.Verdicts, st.DefaultVerdicts, st.Overruns)
+			int(first)+i, st.Received, st.Verdicts, st.DefaultVerdicts, st.Overruns)
 		if st.Received != st.Verdicts+st.DefaultVerdicts || st.Overruns > 0 {
 			ok = false
 		}
 	}
 	fmt.Printf("fanout: %d packets on %d queues, %d verdicts from the workers, %d failed\n",
-		total, len(p.queues), verdicts, failed)
+		total, len(set.Queues()), verdicts, failed)
 	if !ok || failed > 0 {
 		fmt.Fprintln(os.Stderr, "fanout: some packets went without their verdict")
 		os.Exit(1)
 	}
 }
 
-// pool is the open queues and the channel that feeds their packets to the
-// workers.
-type pool struct {
-	queues []*nfq.Queue
-	chans  []<-chan *nfq.Packet
-}
-
-// openPool opens queues first..last; ctx ending closes them all.
-func openPool(ctx context.Context, first, last uint16) (*pool, error) {
-	p := &pool{}
-	for n := int(first); n <= int(last); n++ {
-		q, err := nfq.Open(nfq.Config{
-			Queue:          uint16(n),
-			DefaultVerdict: nfq.Accept, // on shutdown, let what is in flight through
-			OnError:        func(err error) { fmt.Fprintln(os.Stderr, "fanout:", err) },
-		})
-		if err == nil {
-			var ch <-chan *nfq.Packet
-			if ch, err = q.Packets(ctx); err == nil {
-				p.queues, p.chans = append(p.queues, q), append(p.chans, ch)
-				continue
-			}
-			q.Close()
-		}
-		for _, q := range p.queues {
-			q.Close()
-		}
-		return nil, err
-	}
-	return p, nil
-}
-
-// serve runs the workers until every queue is closed, and returns how many
+// serve runs the workers until the channel is closed, and returns how many
 // verdicts failed. A packet whose queue closed before its verdict had the
 // default verdict: that is not a failure.
-func (p *pool) serve(workers int, process func(*nfq.Packet)) (failed int) {
-	jobs := make(chan *nfq.Packet, 256)
-	// One forwarder per queue: the workers take from all queues at once.
-	forwarded := make(chan struct{})
-	for _, ch := range p.chans {
-		go func() {
-			for pkt := range ch {
-				jobs <- pkt
-			}
-			forwarded <- struct{}{}
-		}()
-	}
-	go func() {
-		for range p.chans {
-			<-forwarded
-		}
-		close(jobs)
-	}()
+func serve(packets <-chan *nfq.Packet, workers int, process func(*nfq.Packet)) (failed int) {
 	results := make(chan int)
 	for range workers {
 		go func() {
 			n := 0
-			for pkt := range jobs {
+			for pkt := range packets {
 				process(pkt)
 				if err := pkt.Accept(); err != nil && !errors.Is(err, nfq.ErrClosed) {
 					n++

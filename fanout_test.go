@@ -1,0 +1,374 @@
+//go:build linux && cgo
+
+package nfq_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/netnstest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// newQueueRange returns the first of n consecutive queue numbers no other
+// test uses.
+func newQueueRange(n int) uint16 {
+	end := nextQueue.Add(uint32(n))
+	return uint16(100 + end - uint32(n) + 1)
+}
+
+// fanoutLab is a namespace where UDP to one receiver is spread over four
+// queues by an iptables --queue-balance rule. The kernel picks the queue by
+// a hash of the addresses (not the ports), so the senders use many source
+// addresses.
+type fanoutLab struct {
+	ns          *netnstest.NS
+	first, last uint16
+	recv        *net.UDPConn
+	conns       []*net.UDPConn // one per source address
+}
+
+const fanoutSources = 32
+
+func newFanoutLab(t *testing.T) *fanoutLab {
+	t.Helper()
+	l := &fanoutLab{ns: netnstest.New(t)}
+	l.first = newQueueRange(4)
+	l.last = l.first + 3
+	var batch strings.Builder
+	for i := 1; i <= fanoutSources; i++ {
+		fmt.Fprintf(&batch, "addr add 10.30.0.%d/32 dev lo\n", i)
+	}
+	batch.WriteString("addr add 10.30.1.1/32 dev lo\n")
+	cmd := l.ns.Command("ip", "-batch", "-")
+	cmd.Stdin = strings.NewReader(batch.String())
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	l.recv = l.ns.ListenUDP(t, "10.30.1.1:0")
+	dst := l.recv.LocalAddr().(*net.UDPAddr)
+	l.ns.Exec(t, "iptables", "-A", "OUTPUT", "-d", "10.30.1.1", "-p", "udp", "--dport", fmt.Sprint(dst.Port),
+		"-j", "NFQUEUE", "--queue-balance", fmt.Sprintf("%d:%d", l.first, l.last))
+	l.conns = make([]*net.UDPConn, fanoutSources)
+	l.ns.Do(t, func() {
+		for i := range l.conns {
+			src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 30, 0, byte(i + 1)}), 0)
+			l.conns[i], err = net.DialUDP("udp", net.UDPAddrFromAddrPort(src), dst)
+			require.NoError(t, err)
+		}
+	})
+	t.Cleanup(func() {
+		for _, c := range l.conns {
+			c.Close()
+		}
+	})
+	return l
+}
+
+func (l *fanoutLab) open(t *testing.T, cfg nfq.Config) *nfq.QueueSet {
+	t.Helper()
+	var s *nfq.QueueSet
+	var err error
+	l.ns.Do(t, func() { s, err = nfq.OpenRange(l.first, l.last, cfg) })
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// sendAll sends rounds datagrams from every source while reading them at
+// the receiver, and returns how many distinct datagrams arrived.
+func (l *fanoutLab) sendAll(t *testing.T, rounds int) int {
+	t.Helper()
+	got := map[string]bool{}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for _, b := range netnstest.ReadUDP(l.recv, fanoutSources*rounds, 2*time.Second) {
+			got[string(b)] = true
+		}
+	}()
+	for r := range rounds {
+		for i, c := range l.conns {
+			_, err := fmt.Fprintf(c, "source %d round %d", i, r)
+			require.NoError(t, err)
+		}
+		time.Sleep(2 * time.Millisecond) // a steady flow, not one burst
+	}
+	wg.Wait()
+	return len(got)
+}
+
+// check asserts that every packet sent went through one of the queues and
+// got exactly one verdict, by the library's and the kernel's counts, and
+// that several queues carried traffic. seen counts packets by Packet.Queue
+// as the consumer saw them.
+func (l *fanoutLab) check(t *testing.T, s *nfq.QueueSet, total int, seen map[uint16]int) {
+	t.Helper()
+	lines := l.ns.Queues(t)
+	busy := 0
+	var received, verdicts uint64
+	for i, st := range s.Stats() {
+		n := l.first + uint16(i)
+		assert.Equal(t, st.Received, st.Verdicts, "queue %d: one verdict per packet", n)
+		assert.Equal(t, st.Received, st.ByVerdict.Accept, "queue %d", n)
+		assert.Equal(t, uint64(seen[n]), st.Received, "queue %d: the consumer saw each of its packets once", n)
+		require.True(t, st.Kernel.Present, st.Kernel.Reason)
+		assert.Equal(t, uint64(st.Kernel.IDSequence), st.Received, "queue %d: every packet the kernel queued was received", n)
+		assert.Zero(t, st.Kernel.QueueLen, "queue %d: nothing left waiting", n)
+		assert.Zero(t, st.Kernel.Dropped+st.Kernel.UserDropped, "queue %d: no drops", n)
+		assert.Equal(t, lines[uint64(n)].IDSequence, uint64(st.Kernel.IDSequence), "queue %d", n)
+		assert.Zero(t, st.Overruns)
+		if st.Received > 0 {
+			busy++
+		}
+		received += st.Received
+		verdicts += st.Verdicts
+	}
+	assert.Equal(t, uint64(total), received, "every datagram went through a queue")
+	assert.Equal(t, uint64(total), verdicts)
+	assert.GreaterOrEqual(t, busy, 2, "the rule spread the flows over several queues")
+	for n := range seen {
+		assert.True(t, n >= l.first && n <= l.last, "Packet.Queue %d is in the range", n)
+	}
+}
+
+const fanoutRounds = 20
+
+func TestQueueSetMergedChannel(t *testing.T) {
+	t.Parallel()
+	l := newFanoutLab(t)
+	s := l.open(t, nfq.Config{})
+	require.Len(t, s.Queues(), 4)
+	ch, err := s.Packets(context.Background())
+	require.NoError(t, err)
+
+	var mu sync.Mutex
+	seen := map[uint16]int{}
+	var failed atomic.Int32
+	consumed := make(chan struct{})
+	go func() {
+		defer close(consumed)
+		for p := range ch {
+			mu.Lock()
+			seen[p.Queue]++
+			mu.Unlock()
+			if p.Accept() != nil {
+				failed.Add(1)
+			}
+		}
+	}()
+	total := fanoutSources * fanoutRounds
+	assert.Equal(t, total, l.sendAll(t, fanoutRounds), "every datagram arrived, once")
+	mu.Lock()
+	l.check(t, s, total, seen)
+	mu.Unlock()
+	require.NoError(t, s.Close())
+	select {
+	case <-consumed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the merged channel was not closed")
+	}
+	assert.Zero(t, failed.Load(), "no verdict failed")
+}
+
+func TestQueueSetPerQueueChannels(t *testing.T) {
+	t.Parallel()
+	l := newFanoutLab(t)
+	s := l.open(t, nfq.Config{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[uint16]int{}
+	var wrongQueue, failed atomic.Int32
+	for _, q := range s.Queues() {
+		ch, err := q.Packets(context.Background())
+		require.NoError(t, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range ch {
+				if p.Queue != q.Num() {
+					wrongQueue.Add(1)
+				}
+				mu.Lock()
+				seen[p.Queue]++
+				mu.Unlock()
+				if p.Accept() != nil {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	_, err := s.Packets(context.Background())
+	assert.True(t, errors.Is(err, nfq.ErrBusy), "the queues have their consumers: %v", err)
+
+	total := fanoutSources * fanoutRounds
+	assert.Equal(t, total, l.sendAll(t, fanoutRounds), "every datagram arrived, once")
+	mu.Lock()
+	l.check(t, s, total, seen)
+	mu.Unlock()
+	require.NoError(t, s.Close())
+	wg.Wait()
+	assert.Zero(t, wrongQueue.Load(), "each channel carries its own queue's packets")
+	assert.Zero(t, failed.Load())
+}
+
+func TestQueueSetRun(t *testing.T) {
+	t.Parallel()
+	l := newFanoutLab(t)
+	s := l.open(t, nfq.Config{})
+	var mu sync.Mutex
+	seen := map[uint16]int{}
+	var failed, concurrent, maxConcurrent atomic.Int32
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() {
+		runErr <- s.Run(ctx, func(p *nfq.Packet) {
+			if c := concurrent.Add(1); c > maxConcurrent.Load() {
+				maxConcurrent.Store(c)
+			}
+			mu.Lock()
+			seen[p.Queue]++
+			mu.Unlock()
+			if p.Accept() != nil {
+				failed.Add(1)
+			}
+			concurrent.Add(-1)
+		})
+	}()
+	total := fanoutSources * fanoutRounds
+	assert.Equal(t, total, l.sendAll(t, fanoutRounds), "every datagram arrived, once")
+	mu.Lock()
+	l.check(t, s, total, seen)
+	mu.Unlock()
+	cancel()
+	select {
+	case err := <-runErr:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	assert.Zero(t, failed.Load())
+	for _, q := range s.Queues() {
+		_, err := q.Packets(context.Background())
+		assert.True(t, errors.Is(err, nfq.ErrClosed), "%v", err)
+	}
+}
+
+// With one channel for all queues, a verdict waits for company while the
+// channel holds packets, including other queues' ones. The verdict of the
+// last of them must send it too: otherwise it would wait for a packet of its
+// own queue that never comes.
+func TestQueueSetSharedChannelFlushesEveryQueuesVerdicts(t *testing.T) {
+	t.Parallel()
+	l := newFanoutLab(t)
+	s := l.open(t, nfq.Config{})
+	ch, err := s.Packets(context.Background())
+	require.NoError(t, err)
+
+	// Find two sources whose flows land on different queues.
+	srcOf := map[uint16]int{}
+	for i := 0; i < fanoutSources && len(srcOf) < 2; i++ {
+		_, err := fmt.Fprintf(l.conns[i], "probe %d", i)
+		require.NoError(t, err)
+		p := recvPacket(t, ch)
+		if _, ok := srcOf[p.Queue]; !ok {
+			srcOf[p.Queue] = i
+		}
+		require.NoError(t, p.Accept())
+	}
+	require.Len(t, srcOf, 2, "the sources cover two queues")
+	require.Len(t, netnstest.ReadUDP(l.recv, len(srcOf)+fanoutSources, 300*time.Millisecond), 0+countProbes(srcOf), "probes arrived")
+
+	var srcs []int
+	for _, i := range srcOf {
+		srcs = append(srcs, i)
+	}
+	for _, i := range srcs {
+		_, err := fmt.Fprintf(l.conns[i], "pair %d", i)
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return len(ch) == 2 }, 3*time.Second, 5*time.Millisecond, "both packets wait in the channel")
+	a := recvPacket(t, ch)
+	require.NoError(t, a.Accept()) // the other packet is still in the channel: this one waits
+	b := recvPacket(t, ch)
+	require.NotEqual(t, a.Queue, b.Queue)
+	require.NoError(t, b.Accept())
+	got := stringsOf(netnstest.ReadUDP(l.recv, 2, time.Second))
+	assert.ElementsMatch(t, []string{fmt.Sprintf("pair %d", srcs[0]), fmt.Sprintf("pair %d", srcs[1])}, got,
+		"both verdicts left without waiting for more traffic")
+}
+
+// countProbes is how many probe datagrams were sent to find the sources.
+func countProbes(srcOf map[uint16]int) int {
+	m := 0
+	for _, i := range srcOf {
+		m = max(m, i+1)
+	}
+	return m
+}
+
+func TestOpenRangeErrors(t *testing.T) {
+	t.Parallel()
+	_, err := nfq.OpenRange(5, 4, nfq.Config{})
+	require.True(t, errors.Is(err, nfq.ErrInvalidConfig), "%v", err)
+	assert.Contains(t, err.Error(), "A <= B")
+	_, err = nfq.OpenRange(4, 5, nfq.Config{Queue: 4})
+	require.True(t, errors.Is(err, nfq.ErrInvalidConfig), "%v", err)
+	assert.Contains(t, err.Error(), "leave Config.Queue zero")
+
+	// A queue in the middle of the range is taken: the error names it and
+	// the queues opened before it are closed again.
+	ns := netnstest.New(t)
+	first := newQueueRange(3)
+	taken := openIn(t, ns, nfq.Config{Queue: first + 1})
+	ns.Do(t, func() { _, err = nfq.OpenRange(first, first+2, nfq.Config{}) })
+	require.True(t, errors.Is(err, nfq.ErrQueueInUse), "%v", err)
+	var opErr *nfq.OpError
+	require.True(t, errors.As(err, &opErr))
+	assert.Equal(t, first+1, opErr.Queue)
+	_, bound := ns.Queues(t)[uint64(first)]
+	assert.False(t, bound, "queue %d, opened before the failure, was closed", first)
+	require.NoError(t, taken.Close())
+}
+
+// A panic in the callback closes the whole set and comes out of Run, on the
+// caller's goroutine; the packet gets the default verdict.
+func TestQueueSetRunPanicClosesTheSet(t *testing.T) {
+	t.Parallel()
+	l := newFanoutLab(t)
+	s := l.open(t, nfq.Config{DefaultVerdict: nfq.Accept})
+	done := make(chan any, 1)
+	go func() {
+		defer func() { done <- recover() }()
+		s.Run(context.Background(), func(p *nfq.Packet) { panic("boom") })
+	}()
+	_, err := fmt.Fprint(l.conns[0], "one")
+	require.NoError(t, err)
+	select {
+	case v := <-done:
+		assert.Equal(t, "boom", v)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after the panic")
+	}
+	assert.Equal(t, []string{"one"}, stringsOf(netnstest.ReadUDP(l.recv, 1, time.Second)), "the default verdict accepted it")
+	for _, q := range s.Queues() {
+		_, err := q.Packets(context.Background())
+		assert.True(t, errors.Is(err, nfq.ErrClosed), "queue %d: %v", q.Num(), err)
+	}
+	var defaults uint64
+	for _, st := range s.Stats() {
+		defaults += st.DefaultVerdicts
+	}
+	assert.Equal(t, uint64(1), defaults)
+}

@@ -1,0 +1,51 @@
+//go:build !linux || !cgo
+
+package nfq
+
+import "context"
+
+// QueueSet is a range of queues opened together. In this build (not Linux,
+// or cgo off) none can be opened.
+type QueueSet struct{ first, last uint16 }
+
+// OpenRange fails: NFQUEUE requires Linux and cgo.
+func OpenRange(first, last uint16, cfg Config) (*QueueSet, error) {
+	return nil, &OpError{Op: "open range", Queue: first, Err: errUnsupported}
+}
+
+// Queues returns nothing.
+func (s *QueueSet) Queues() []*Queue { return nil }
+
+// Range returns the first and last queue numbers of the set.
+func (s *QueueSet) Range() (first, last uint16) { return s.first, s.last }
+
+// Packets fails: NFQUEUE requires Linux and cgo.
+func (s *QueueSet) Packets(context.Context) (<-chan *Packet, error) {
+	return nil, &OpError{Op: "packets", Queue: s.first, Err: errUnsupported}
+}
+
+// Run fails: NFQUEUE requires Linux and cgo.
+func (s *QueueSet) Run(context.Context, func(*Packet)) error {
+	return &OpError{Op: "run", Queue: s.first, Err: errUnsupported}
+}
+
+// Close does nothing.
+func (s *QueueSet) Close() error { return nil }
+
+// Stats returns nothing.
+func (s *QueueSet) Stats() []Stats { return nil }
+
+// InterfaceName fails: NFQUEUE requires Linux and cgo.
+func (q *Queue) InterfaceName(uint32) (string, error) { return "", q.err("interface name") }
+
+// InDevName fails: NFQUEUE requires Linux and cgo.
+func (p *Packet) InDevName() (string, error) { return "", errUnsupported }
+
+// OutDevName fails: NFQUEUE requires Linux and cgo.
+func (p *Packet) OutDevName() (string, error) { return "", errUnsupported }
+
+// PhysInDevName fails: NFQUEUE requires Linux and cgo.
+func (p *Packet) PhysInDevName() (string, error) { return "", errUnsupported }
+
+// PhysOutDevName fails: NFQUEUE requires Linux and cgo.
+func (p *Packet) PhysOutDevName() (string, error) { return "", errUnsupported }
