@@ -19,6 +19,7 @@
 #include <linux/netlink.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
@@ -129,6 +130,81 @@ static int parse_attr(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+/* Inside NFQA_VLAN (newer than the library's header). */
+#define NFQGO_NFQA_VLAN_PROTO 1
+#define NFQGO_NFQA_VLAN_TCI 2
+#define NFQGO_NFQA_VLAN_MAX NFQGO_NFQA_VLAN_TCI
+
+/* parse_nest files the attributes of a nest under their types (those up to
+ * max). It returns -1, and the caller leaves the whole nest out, unless the
+ * attributes fill the nest exactly: a nest that does not parse says nothing
+ * reliable. */
+static int parse_nest(const struct nlattr *nest, const struct nlattr **tb, uint16_t max)
+{
+	const char *p = mnl_attr_get_payload(nest);
+	size_t len = mnl_attr_get_payload_len(nest);
+	size_t off = 0;
+
+	while (len - off >= NLA_HDRLEN) {
+		const struct nlattr *a = (const struct nlattr *)(p + off);
+		if (a->nla_len < NLA_HDRLEN || a->nla_len > len - off)
+			return -1;
+		if (mnl_attr_get_type(a) <= max)
+			tb[mnl_attr_get_type(a)] = a;
+		off += MNL_ALIGN(a->nla_len);
+		if (off > len)
+			off = len; /* the last attribute ends the nest unpadded */
+	}
+	return off == len ? 0 : -1;
+}
+
+/* nest_u32 and nest_u16 check the size of a big-endian attribute of a nest. */
+static int nest_u32(const struct nlattr *a) { return a != NULL && mnl_attr_get_payload_len(a) == 4; }
+static int nest_u16(const struct nlattr *a) { return a != NULL && mnl_attr_get_payload_len(a) == 2; }
+
+/* parse_ct decodes the conntrack entry (NFQA_CT, a nest of CTA_*
+ * attributes) that FlagConntrack queues attach; an attribute of the wrong
+ * size is left out. */
+static void parse_ct(struct nfqgo_packet *p, const struct nlattr *nest)
+{
+	const struct nlattr *tb[CTA_MAX + 1];
+
+	memset(tb, 0, sizeof(tb));
+	if (parse_nest(nest, tb, CTA_MAX) < 0)
+		return;
+	p->attrs |= NFQGO_ATTR_CT;
+	if (nest_u32(tb[CTA_ID])) {
+		p->attrs |= NFQGO_ATTR_CT_ID;
+		p->ct_id = get_u32(tb[CTA_ID]);
+	}
+	if (nest_u32(tb[CTA_MARK])) {
+		p->attrs |= NFQGO_ATTR_CT_MARK;
+		p->ct_mark = get_u32(tb[CTA_MARK]);
+	}
+	if (nest_u32(tb[CTA_STATUS])) {
+		p->attrs |= NFQGO_ATTR_CT_STATUS;
+		p->ct_status = get_u32(tb[CTA_STATUS]);
+	}
+	if (nest_u16(tb[CTA_ZONE])) {
+		p->attrs |= NFQGO_ATTR_CT_ZONE;
+		p->ct_zone = ntohs(mnl_attr_get_u16(tb[CTA_ZONE]));
+	}
+}
+
+/* parse_vlan decodes the VLAN tag (NFQA_VLAN); it needs both halves. */
+static void parse_vlan(struct nfqgo_packet *p, const struct nlattr *nest)
+{
+	const struct nlattr *tb[NFQGO_NFQA_VLAN_MAX + 1];
+
+	memset(tb, 0, sizeof(tb));
+	if (parse_nest(nest, tb, NFQGO_NFQA_VLAN_MAX) < 0 || !nest_u16(tb[NFQGO_NFQA_VLAN_PROTO]) ||
+	    !nest_u16(tb[NFQGO_NFQA_VLAN_TCI]))
+		return;
+	p->attrs |= NFQGO_ATTR_VLAN;
+	p->vlan_proto = ntohs(mnl_attr_get_u16(tb[NFQGO_NFQA_VLAN_PROTO]));
+	p->vlan_tci = ntohs(mnl_attr_get_u16(tb[NFQGO_NFQA_VLAN_TCI]));
+}
+
 /* on_packet is libnetfilter_queue's per-message callback: it parses every
  * attribute in one pass and hands the result to Go. */
 static void on_packet(struct nfqgo_queue *q, const struct nlmsghdr *nlh)
@@ -213,6 +289,23 @@ static void on_packet(struct nfqgo_queue *q, const struct nlmsghdr *nlh)
 		/* the kernel counts the terminating NUL */
 		if (p.secctx_len > 0 && p.secctx[p.secctx_len - 1] == '\0')
 			p.secctx_len--;
+	}
+	if (attr[NFQA_CT])
+		parse_ct(&p, attr[NFQA_CT]);
+	if (attr[NFQA_CT_INFO]) {
+		p.attrs |= NFQGO_ATTR_CT_INFO;
+		p.ct_info = get_u32(attr[NFQA_CT_INFO]);
+	}
+	if (attr[NFQGO_NFQA_VLAN])
+		parse_vlan(&p, attr[NFQGO_NFQA_VLAN]);
+	if (attr[NFQGO_NFQA_L2HDR]) {
+		p.attrs |= NFQGO_ATTR_L2HDR;
+		p.l2hdr = mnl_attr_get_payload(attr[NFQGO_NFQA_L2HDR]);
+		p.l2hdr_len = mnl_attr_get_payload_len(attr[NFQGO_NFQA_L2HDR]);
+	}
+	if (attr[NFQGO_NFQA_PRIORITY]) {
+		p.attrs |= NFQGO_ATTR_PRIORITY;
+		p.priority = get_u32(attr[NFQGO_NFQA_PRIORITY]);
 	}
 	nfqgoPacket(q->handle, &p);
 }

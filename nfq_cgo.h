@@ -23,6 +23,15 @@
 #define NFQGO_ATTR_UID         (1u << 10)
 #define NFQGO_ATTR_GID         (1u << 11)
 #define NFQGO_ATTR_SECCTX      (1u << 12)
+#define NFQGO_ATTR_CT          (1u << 13)
+#define NFQGO_ATTR_CT_INFO     (1u << 14)
+#define NFQGO_ATTR_CT_ID       (1u << 15)
+#define NFQGO_ATTR_CT_MARK     (1u << 16)
+#define NFQGO_ATTR_CT_STATUS   (1u << 17)
+#define NFQGO_ATTR_CT_ZONE     (1u << 18)
+#define NFQGO_ATTR_VLAN        (1u << 19)
+#define NFQGO_ATTR_L2HDR       (1u << 20)
+#define NFQGO_ATTR_PRIORITY    (1u << 21)
 
 /* One parsed packet message, handed to Go by nfqgoPacket. Pointers point
  * into the receive buffer and are valid only during that call. Numbers are
@@ -45,6 +54,14 @@ struct nfqgo_packet {
 	uint32_t payload_len;
 	uint32_t secctx_len;
 	const char *secctx;
+	/* conntrack (NFQA_CT nest, NFQA_CT_INFO), VLAN tag, L2 header and
+	 * skb->priority */
+	uint32_t ct_info, ct_id, ct_mark, ct_status;
+	uint16_t ct_zone;
+	uint16_t vlan_proto, vlan_tci;
+	uint32_t priority;
+	const unsigned char *l2hdr;
+	uint32_t l2hdr_len;
 };
 
 /* Calls that can fail return a negative errno; no out-parameters, so that

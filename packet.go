@@ -26,6 +26,15 @@ const (
 	AttrUID
 	AttrGID
 	AttrSecCtx
+	AttrConntrack  // the packet has a conntrack entry (FlagConntrack); the AttrConn* below come with it
+	AttrConnState  // ConnState
+	AttrConnID     // ConnID
+	AttrConnMark   // ConnMark
+	AttrConnStatus // ConnStatus
+	AttrConnZone   // ConnZone
+	AttrVLAN       // VLANProto and VLANTCI
+	AttrL2Header   // L2Header
+	AttrPriority   // Priority
 )
 
 // SkbInfo are the kernel's NFQA_SKB_* bits about the packet buffer.
@@ -64,6 +73,21 @@ type Packet struct {
 	SkbInfo    SkbInfo          // AttrSkbInfo
 	UID, GID   uint32           // owner of the local socket (FlagUIDGID); AttrUID, AttrGID
 	SecCtx     string           // security context (FlagSecCtx); AttrSecCtx
+
+	// Conntrack, with FlagConntrack on a kernel that has
+	// CONFIG_NETFILTER_NETLINK_GLUE_CT. Untracked packets have none of it.
+	ConnState  ConnState // how the packet relates to its connection; AttrConnState
+	ConnID     uint32    // conntrack entry id; AttrConnID
+	ConnMark   uint32    // connection mark (ct mark, iptables -m connmark); AttrConnMark
+	ConnStatus uint32    // IPS_* bits of <linux/netfilter/nf_conntrack_common.h>; AttrConnStatus
+	ConnZone   uint16    // conntrack zone, sent only when not the default zone 0; AttrConnZone
+
+	VLANProto uint16 // VLAN tag protocol (0x8100 802.1Q, 0x88a8 802.1ad); AttrVLAN
+	VLANTCI   uint16 // VLAN tag control information (priority, DEI, VLAN ID); AttrVLAN
+	// L2Header is the link-layer header (bridge-family queues); AttrL2Header.
+	// A copy owned by the Packet, like Payload.
+	L2Header []byte
+	Priority uint32 // skb->priority (SO_PRIORITY, tc classes), sent when not 0; AttrPriority
 
 	// Payload is the packet from its network (IP) header, up to the copy
 	// range; nil in CopyMeta mode. A copy owned by the Packet.
