@@ -169,7 +169,9 @@ func TestMalformedNestsAreLeftOutNotThePacket(t *testing.T) {
 		lost  Attr // what must be left out
 	}{
 		{"ct nest with an attribute running past its end",
-			func(m *msgBuilder) { m.attr(nfqaCT|nlaFNested, []byte{8, 0, ctaMark, 0, 0, 0, 0, 1, 12, 0, ctaID, 0, 0, 0}) },
+			func(m *msgBuilder) {
+				m.attr(nfqaCT|nlaFNested, []byte{8, 0, ctaMark, 0, 0, 0, 0, 1, 12, 0, ctaID, 0, 0, 0})
+			},
 			0, AttrConntrack | AttrConnMark | AttrConnID},
 		{"ct nest with trailing bytes",
 			func(m *msgBuilder) { m.attr(nfqaCT|nlaFNested, []byte{8, 0, ctaMark, 0, 0, 0, 0, 1, 0xaa, 0xbb}) },
