@@ -628,9 +628,10 @@ int nfqgo_drain(struct nfqgo_queue *q, int budget)
 
 uint64_t nfqgo_truncated(struct nfqgo_queue *q) { return q->truncated; }
 
-int nfqgo_flush(struct nfqgo_queue *q, int all_decided)
+/* take_pending returns the length of what the pending verdicts leave as,
+ * and empties the buffer (its bytes stay until the next verdict). */
+static size_t take_pending(struct nfqgo_queue *q, int all_decided)
 {
-	static const struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	size_t len = q->vlen;
 
 	/* Every received packet is decided and the pending messages all say
@@ -643,6 +644,23 @@ int nfqgo_flush(struct nfqgo_queue *q, int all_decided)
 	}
 	q->vlen = 0;
 	q->vcount = 0;
+	return len;
+}
+
+int nfqgo_take_pending(struct nfqgo_queue *q, int all_decided, void *dst, int cap)
+{
+	if (q->vlen > (size_t)cap)
+		return -ENOSPC;
+	size_t len = take_pending(q, all_decided);
+	memcpy(dst, q->vbuf, len);
+	return (int)len;
+}
+
+int nfqgo_flush(struct nfqgo_queue *q, int all_decided)
+{
+	static const struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	size_t len = take_pending(q, all_decided);
+
 	while (len > 0) {
 		if (sendto(q->fd, q->vbuf, len, 0, (const struct sockaddr *)&kernel, sizeof(kernel)) >= 0)
 			return 0;
@@ -659,7 +677,15 @@ int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_
 		  uint32_t mark, const void *payload, uint32_t payload_len, int flush,
 		  int all_decided)
 {
-	/* header, verdict and mark attributes, payload attribute */
+	return nfqgo_verdict_ct(q, id, verdict, set_mark, mark, 0, 0, payload, payload_len, flush,
+				all_decided);
+}
+
+int nfqgo_verdict_ct(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_mark,
+		     uint32_t mark, int set_ct_mark, uint32_t ct_mark, const void *payload,
+		     uint32_t payload_len, int flush, int all_decided)
+{
+	/* header, verdict, mark and conntrack attributes, payload attribute */
 	size_t need = NLMSG_ALIGN(NLMSG_HDRLEN + sizeof(struct nfgenmsg)) + 64 +
 		      MNL_ALIGN(NLA_HDRLEN + payload_len);
 	if (q->vlen + need > sizeof(q->vbuf)) {
@@ -672,11 +698,22 @@ int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_
 	nfq_nlmsg_verdict_put(nlh, (int)id, (int)verdict);
 	if (set_mark)
 		nfq_nlmsg_verdict_put_mark(nlh, mark);
-	if (payload != NULL && payload_len > 0)
+	if (set_ct_mark) {
+		struct nlattr *ct = mnl_attr_nest_start(nlh, NFQA_CT);
+		mnl_attr_put_u32(nlh, CTA_MARK, htonl(ct_mark));
+		mnl_attr_nest_end(nlh, ct);
+	}
+	if (payload != NULL && payload_len > 0) {
+		/* libmnl leaves the attribute's padding as it finds it: zero
+		 * it, or bytes of an earlier verdict go to the kernel. */
+		size_t end = nlh->nlmsg_len + NLA_HDRLEN + payload_len;
 		nfq_nlmsg_verdict_put_pkt(nlh, payload, payload_len);
+		memset((char *)nlh + end, 0, nlh->nlmsg_len - end);
+	}
 	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
 
-	int plain = !set_mark && !(payload != NULL && payload_len > 0);
+	/* Batch messages carry no mark, payload or conntrack attribute. */
+	int plain = !set_mark && !set_ct_mark && !(payload != NULL && payload_len > 0);
 	if (q->vcount == 0) {
 		q->vmixed = !plain;
 		q->vverdict = verdict;

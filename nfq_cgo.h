@@ -105,6 +105,18 @@ int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_
 		  uint32_t mark, const void *payload, uint32_t payload_len, int flush,
 		  int all_decided);
 
+/* nfqgo_verdict_ct is nfqgo_verdict that can also set the connection mark
+ * (a nested NFQA_CT holding CTA_MARK). Such a verdict is never folded into
+ * a batch message: the kernel reads NFQA_CT only from lone verdicts. */
+int nfqgo_verdict_ct(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_mark,
+		     uint32_t mark, int set_ct_mark, uint32_t ct_mark, const void *payload,
+		     uint32_t payload_len, int flush, int all_decided);
+
+/* nfqgo_take_pending is for tests: it copies into dst (cap bytes) exactly
+ * what nfqgo_flush(q, all_decided) would send now, and empties the buffer
+ * without sending. Returns the length, or -ENOSPC. */
+int nfqgo_take_pending(struct nfqgo_queue *q, int all_decided, void *dst, int cap);
+
 /* nfqgo_flush sends the pending verdict messages in one datagram (or one
  * batch message, see nfqgo_verdict). */
 int nfqgo_flush(struct nfqgo_queue *q, int all_decided);

@@ -128,7 +128,8 @@ func (p *Packet) AcceptWithPayload(payload []byte) error {
 	return p.SetVerdict(Accept, WithPayload(payload))
 }
 
-// VerdictOption adds something to a verdict: a new mark or a new payload.
+// VerdictOption adds something to a verdict: a new packet mark, a new
+// payload or a new connection mark.
 type VerdictOption struct {
 	kind    uint8
 	mark    uint32
@@ -138,6 +139,7 @@ type VerdictOption struct {
 const (
 	optMark uint8 = iota + 1
 	optPayload
+	optConnMark
 )
 
 // WithMark sets the packet mark along with the verdict.
@@ -151,11 +153,13 @@ func WithPayload(payload []byte) VerdictOption {
 
 // verdictRequest is a checked verdict with its options, ready to send.
 type verdictRequest struct {
-	verdict    Verdict
-	setMark    bool
-	mark       uint32
-	hasPayload bool
-	payload    []byte
+	verdict     Verdict
+	setMark     bool
+	mark        uint32
+	hasPayload  bool
+	payload     []byte
+	setConnMark bool
+	connMark    uint32
 }
 
 func buildVerdict(v Verdict, opts []VerdictOption) (verdictRequest, error) {
@@ -181,8 +185,13 @@ func buildVerdict(v Verdict, opts []VerdictOption) (verdictRequest, error) {
 				return r, fmt.Errorf("%w: %d bytes, the kernel takes at most %d", ErrPayloadTooLarge, len(o.payload), MaxPayloadLen)
 			}
 			r.hasPayload, r.payload = true, o.payload
+		case optConnMark:
+			if r.setConnMark {
+				return r, fmt.Errorf("%w: WithConnMark given twice", ErrInvalidVerdict)
+			}
+			r.setConnMark, r.connMark = true, o.mark
 		default:
-			return r, fmt.Errorf("%w: zero VerdictOption; make options with WithMark or WithPayload", ErrInvalidVerdict)
+			return r, fmt.Errorf("%w: zero VerdictOption; make options with WithMark, WithPayload or WithConnMark", ErrInvalidVerdict)
 		}
 	}
 	if r.hasPayload && v == Drop {
@@ -203,6 +212,11 @@ func (p *Packet) SetVerdict(v Verdict, opts ...VerdictOption) error {
 	}
 	if p.q == nil {
 		return &OpError{Op: fmt.Sprintf("verdict for packet %d", p.ID), Queue: p.Queue, Err: ErrInvalidVerdict, Hint: "this Packet did not come from a queue"}
+	}
+	if r.setConnMark {
+		if err := p.connMarkAllowed(v); err != nil {
+			return err
+		}
 	}
 	return p.q.sendVerdict(p, r)
 }

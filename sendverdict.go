@@ -30,9 +30,12 @@ func (q *Queue) sendVerdict(p *Packet, r verdictRequest) error {
 		return &OpError{Op: op(), Queue: q.cfg.Queue, Err: ErrVerdictGiven,
 			Hint: "each packet takes exactly one verdict; nothing was sent"}
 	}
-	var setMark, flush C.int
+	var setMark, setConnMark, flush C.int
 	if r.setMark {
 		setMark = 1
+	}
+	if r.setConnMark {
+		setConnMark = 1
 	}
 	if q.caughtUp() {
 		flush = 1
@@ -42,8 +45,8 @@ func (q *Queue) sendVerdict(p *Packet, r verdictRequest) error {
 		payload = unsafe.Pointer(&r.payload[0])
 	}
 	q.vmu.Lock()
-	rc := C.nfqgo_verdict(q.c, C.uint32_t(p.ID), C.uint32_t(r.verdict), setMark, C.uint32_t(r.mark),
-		payload, C.uint32_t(len(r.payload)), flush, q.allDecided(1))
+	rc := C.nfqgo_verdict_ct(q.c, C.uint32_t(p.ID), C.uint32_t(r.verdict), setMark, C.uint32_t(r.mark),
+		setConnMark, C.uint32_t(r.connMark), payload, C.uint32_t(len(r.payload)), flush, q.allDecided(1))
 	q.vmu.Unlock()
 	runtime.KeepAlive(r.payload)
 	if err := errnoErr(rc); err != nil {

@@ -3,6 +3,7 @@
 package nfq
 
 /*
+#include <stdlib.h>
 #include "nfq_cgo.h"
 */
 import "C"
@@ -33,3 +34,36 @@ func (q *Queue) takePending(buf []*Packet) []*Packet {
 	q.pending = buf[:0]
 	return p
 }
+
+// holdVerdicts makes verdicts wait in the buffer instead of leaving at once:
+// the queue believes the consumer still has a packet to take. Only for a
+// queue whose receive loop is not running (nothing else resets the count).
+func (q *Queue) holdVerdicts() { q.undelivered.Store(1) }
+
+// takePendingVerdicts returns the bytes that flushing the pending verdicts
+// would send now (one datagram), and forgets them without sending. With
+// allDecided, several identical plain verdicts become one batch message, as
+// they do when every received packet has its verdict.
+func (q *Queue) takePendingVerdicts(allDecided bool) ([]byte, error) {
+	q.life.RLock()
+	defer q.life.RUnlock()
+	if q.closed.Load() {
+		return nil, ErrClosed
+	}
+	var all C.int
+	if allDecided {
+		all = 1
+	}
+	buf := C.malloc(C.size_t(verdictBufSize))
+	defer C.free(buf)
+	q.vmu.Lock()
+	n := C.nfqgo_take_pending(q.c, all, buf, C.int(verdictBufSize))
+	q.vmu.Unlock()
+	if n < 0 {
+		return nil, errnoErr(n)
+	}
+	return C.GoBytes(buf, n), nil
+}
+
+// verdictBufSize is the C side's verdict buffer size, NFQGO_VERDICT_BUF.
+const verdictBufSize = 64*1024 + 0xffff + 4096
