@@ -95,7 +95,7 @@ func conntrackWorks(t *testing.T, l *udpLab, q *nfq.Queue) {
 	assert.Equal(t, []string{"b"}, l.received(1, time.Second))
 
 	counters := l.ns.Exec(t, "iptables", "-L", "INPUT", "-v", "-x", "-n")
-	assert.Regexp(t, `(?m)^\s*2\s+\d+\s+.*connmark match 0x42`, counters,
+	assert.Regexp(t, `(?m)^\s*2\s+\d+\s+.*connmark match\s+0x42`, counters,
 		"both datagrams to the receiver belonged to the marked connection")
 }
 
