@@ -14,7 +14,7 @@
 // up to a copy range) over a netlink socket to the one process bound to that
 // queue, and holds the packet until that process answers with a verdict:
 // accept, drop, repeat the hook, stop, or hand it to another queue; optionally
-// with a new packet mark or new packet bytes. Packets nobody answers stay in
+// with a new packet mark, new packet bytes or a new connection mark. Packets nobody answers stay in
 // the kernel and count against the queue length (1024 by default); when the
 // queue is full, new packets are dropped (or accepted, with FlagFailOpen).
 //

@@ -70,7 +70,7 @@ func checkDispatched(t *testing.T, q *Queue, p *Packet, msg []byte) {
 	if p.state.Load() != packetPending {
 		fail("already has a verdict")
 	}
-	if p.attrs&^(AttrSecCtx<<1-1) != 0 {
+	if p.attrs&^(AttrPriority<<1-1) != 0 {
 		fail("unknown attribute bits %#x", p.attrs)
 	}
 	if !bytes.Contains(msg, binary.BigEndian.AppendUint32(nil, p.ID)) {
@@ -93,6 +93,22 @@ func checkDispatched(t *testing.T, q *Queue, p *Packet, msg []byte) {
 		v uint32
 	}{{AttrMark, p.Mark}, {AttrInDev, p.InDev}, {AttrOutDev, p.OutDev}, {AttrPhysInDev, p.PhysInDev},
 		{AttrPhysOutDev, p.PhysOutDev}, {AttrSkbInfo, uint32(p.SkbInfo)}, {AttrUID, p.UID}, {AttrGID, p.GID}} {
+		if !p.Has(f.a) && f.v != 0 {
+			fail("value %d without attribute %#x", f.v, f.a)
+		}
+	}
+	if p.Has(AttrL2Header) != (p.L2Header != nil) || !bytes.Contains(msg, p.L2Header) || cap(p.L2Header) != len(p.L2Header) {
+		fail("L2 header %x (attribute %v) is not a piece of the message", p.L2Header, p.Has(AttrL2Header))
+	}
+	if p.attrs&(AttrConnID|AttrConnMark|AttrConnStatus|AttrConnZone) != 0 && !p.Has(AttrConntrack) {
+		fail("conntrack values %#x without the conntrack nest", p.attrs)
+	}
+	for _, f := range []struct {
+		a Attr
+		v uint32
+	}{{AttrConnState, uint32(p.ConnState)}, {AttrConnID, p.ConnID}, {AttrConnMark, p.ConnMark},
+		{AttrConnStatus, p.ConnStatus}, {AttrConnZone, uint32(p.ConnZone)}, {AttrPriority, p.Priority},
+		{AttrVLAN, uint32(p.VLANProto) | uint32(p.VLANTCI)}} {
 		if !p.Has(f.a) && f.v != 0 {
 			fail("value %d without attribute %#x", f.v, f.a)
 		}
@@ -122,7 +138,14 @@ func dispatchSeeds() [][]byte {
 	nlErr := binary.LittleEndian.AppendUint32(nil, 36)
 	nlErr = append(nlErr, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff)
 	nlErr = append(nlErr, make([]byte, 16)...)
-	return [][]byte{full, minimal, odd, malformed, two, nlErr, minimal[:18], full[:len(full)/2]}
+	tracked := newPacketMsg(fuzzQueue, 9, 0x0800, 0).
+		nest(nfqaCT, kernelCT(true)).u32(nfqaCTInfo, 3).
+		nest(nfqaVLAN, func(v *msgBuilder) { v.u16(nfqaVLANProto, 0x8100).u16(nfqaVLANTCI, 42) }).
+		attr(nfqaL2Hdr, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 8, 0}).
+		u32(nfqaPriority, 6).
+		bytes()
+	return [][]byte{full, minimal, odd, malformed, two, nlErr, minimal[:18], full[:len(full)/2], tracked,
+		tracked[:len(tracked)-20]}
 }
 
 // Found by FuzzDispatch: a message whose length field has the top bit set

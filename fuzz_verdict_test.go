@@ -71,7 +71,7 @@ func FuzzVerdict(f *testing.F) {
 
 // FuzzBuildVerdict checks buildVerdict against a model: ops describes the
 // options, one byte each (0 a zero VerdictOption, 1 WithMark, 2 WithPayload
-// of a length chosen by the next byte).
+// of a length chosen by the next byte, 3 WithConnMark).
 func FuzzBuildVerdict(f *testing.F) {
 	f.Add(uint32(Accept), []byte{}, uint32(0))
 	f.Add(uint32(Accept), []byte{1, 2, 0}, uint32(7))
@@ -84,6 +84,8 @@ func FuzzBuildVerdict(f *testing.F) {
 	f.Add(uint32(Accept), []byte{0}, uint32(0))
 	f.Add(uint32(ToQueue(3, true)), []byte{2, 1, 1}, uint32(0))
 	f.Add(uint32(2), []byte{1}, uint32(0))
+	f.Add(uint32(Drop), []byte{3, 1}, uint32(5))
+	f.Add(uint32(Accept), []byte{3, 2, 1, 3}, uint32(5))
 	sizes := []int{0, 1, 20, MaxPayloadLen, MaxPayloadLen + 1}
 	f.Fuzz(func(t *testing.T, raw uint32, ops []byte, mark uint32) {
 		if len(ops) > 16 {
@@ -91,11 +93,11 @@ func FuzzBuildVerdict(f *testing.F) {
 		}
 		v := Verdict(raw)
 		var opts []VerdictOption
-		marks, payloads, zeros, tooLarge, empty := 0, 0, 0, false, false
-		var lastMark uint32
+		marks, payloads, connMarks, zeros, tooLarge, empty := 0, 0, 0, 0, false, false
+		var lastMark, lastConnMark uint32
 		var lastPayload []byte
 		for i := 0; i < len(ops); i++ {
-			switch ops[i] % 3 {
+			switch ops[i] % 4 {
 			case 0:
 				opts = append(opts, VerdictOption{})
 				zeros++
@@ -114,9 +116,13 @@ func FuzzBuildVerdict(f *testing.F) {
 				payloads++
 				tooLarge = tooLarge || n > MaxPayloadLen
 				empty = empty || n == 0
+			case 3:
+				lastConnMark = ^mark - uint32(i)
+				opts = append(opts, WithConnMark(lastConnMark))
+				connMarks++
 			}
 		}
-		valid := v.validate() == nil && zeros == 0 && marks <= 1 && payloads <= 1 && !tooLarge && !empty &&
+		valid := v.validate() == nil && zeros == 0 && marks <= 1 && payloads <= 1 && connMarks <= 1 && !tooLarge && !empty &&
 			!(v == Drop && payloads == 1)
 
 		r, err := buildVerdict(v, opts)
@@ -134,6 +140,9 @@ func FuzzBuildVerdict(f *testing.F) {
 		}
 		if r.verdict != v || r.setMark != (marks == 1) || r.hasPayload != (payloads == 1) {
 			t.Fatalf("buildVerdict(%v, %v) = %+v", v, ops, r)
+		}
+		if r.setConnMark != (connMarks == 1) || r.setConnMark && r.connMark != lastConnMark {
+			t.Fatalf("conn mark %v %d, want %d of %d", r.setConnMark, r.connMark, connMarks, lastConnMark)
 		}
 		if r.setMark && r.mark != lastMark {
 			t.Fatalf("mark %d, want %d", r.mark, lastMark)

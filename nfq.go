@@ -323,4 +323,22 @@ var (
 	_ [Attr(C.NFQGO_ATTR_GID) - AttrGID]struct{}
 	_ [AttrSecCtx - Attr(C.NFQGO_ATTR_SECCTX)]struct{}
 	_ [Attr(C.NFQGO_ATTR_SECCTX) - AttrSecCtx]struct{}
+	_ [AttrConntrack - Attr(C.NFQGO_ATTR_CT)]struct{}
+	_ [Attr(C.NFQGO_ATTR_CT) - AttrConntrack]struct{}
+	_ [AttrConnState - Attr(C.NFQGO_ATTR_CT_INFO)]struct{}
+	_ [Attr(C.NFQGO_ATTR_CT_INFO) - AttrConnState]struct{}
+	_ [AttrConnID - Attr(C.NFQGO_ATTR_CT_ID)]struct{}
+	_ [Attr(C.NFQGO_ATTR_CT_ID) - AttrConnID]struct{}
+	_ [AttrConnMark - Attr(C.NFQGO_ATTR_CT_MARK)]struct{}
+	_ [Attr(C.NFQGO_ATTR_CT_MARK) - AttrConnMark]struct{}
+	_ [AttrConnStatus - Attr(C.NFQGO_ATTR_CT_STATUS)]struct{}
+	_ [Attr(C.NFQGO_ATTR_CT_STATUS) - AttrConnStatus]struct{}
+	_ [AttrConnZone - Attr(C.NFQGO_ATTR_CT_ZONE)]struct{}
+	_ [Attr(C.NFQGO_ATTR_CT_ZONE) - AttrConnZone]struct{}
+	_ [AttrVLAN - Attr(C.NFQGO_ATTR_VLAN)]struct{}
+	_ [Attr(C.NFQGO_ATTR_VLAN) - AttrVLAN]struct{}
+	_ [AttrL2Header - Attr(C.NFQGO_ATTR_L2HDR)]struct{}
+	_ [Attr(C.NFQGO_ATTR_L2HDR) - AttrL2Header]struct{}
+	_ [AttrPriority - Attr(C.NFQGO_ATTR_PRIORITY)]struct{}
+	_ [Attr(C.NFQGO_ATTR_PRIORITY) - AttrPriority]struct{}
 )

@@ -19,6 +19,7 @@
 #include <linux/netlink.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
@@ -142,6 +143,81 @@ static int parse_attr(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+/* Inside NFQA_VLAN (newer than the library's header). */
+#define NFQGO_NFQA_VLAN_PROTO 1
+#define NFQGO_NFQA_VLAN_TCI 2
+#define NFQGO_NFQA_VLAN_MAX NFQGO_NFQA_VLAN_TCI
+
+/* parse_nest files the attributes of a nest under their types (those up to
+ * max). It returns -1, and the caller leaves the whole nest out, unless the
+ * attributes fill the nest exactly: a nest that does not parse says nothing
+ * reliable. */
+static int parse_nest(const struct nlattr *nest, const struct nlattr **tb, uint16_t max)
+{
+	const char *p = mnl_attr_get_payload(nest);
+	size_t len = mnl_attr_get_payload_len(nest);
+	size_t off = 0;
+
+	while (len - off >= NLA_HDRLEN) {
+		const struct nlattr *a = (const struct nlattr *)(p + off);
+		if (a->nla_len < NLA_HDRLEN || a->nla_len > len - off)
+			return -1;
+		if (mnl_attr_get_type(a) <= max)
+			tb[mnl_attr_get_type(a)] = a;
+		off += MNL_ALIGN(a->nla_len);
+		if (off > len)
+			off = len; /* the last attribute ends the nest unpadded */
+	}
+	return off == len ? 0 : -1;
+}
+
+/* nest_u32 and nest_u16 check the size of a big-endian attribute of a nest. */
+static int nest_u32(const struct nlattr *a) { return a != NULL && mnl_attr_get_payload_len(a) == 4; }
+static int nest_u16(const struct nlattr *a) { return a != NULL && mnl_attr_get_payload_len(a) == 2; }
+
+/* parse_ct decodes the conntrack entry (NFQA_CT, a nest of CTA_*
+ * attributes) that FlagConntrack queues attach; an attribute of the wrong
+ * size is left out. */
+static void parse_ct(struct nfqgo_packet *p, const struct nlattr *nest)
+{
+	const struct nlattr *tb[CTA_MAX + 1];
+
+	memset(tb, 0, sizeof(tb));
+	if (parse_nest(nest, tb, CTA_MAX) < 0)
+		return;
+	p->attrs |= NFQGO_ATTR_CT;
+	if (nest_u32(tb[CTA_ID])) {
+		p->attrs |= NFQGO_ATTR_CT_ID;
+		p->ct_id = get_u32(tb[CTA_ID]);
+	}
+	if (nest_u32(tb[CTA_MARK])) {
+		p->attrs |= NFQGO_ATTR_CT_MARK;
+		p->ct_mark = get_u32(tb[CTA_MARK]);
+	}
+	if (nest_u32(tb[CTA_STATUS])) {
+		p->attrs |= NFQGO_ATTR_CT_STATUS;
+		p->ct_status = get_u32(tb[CTA_STATUS]);
+	}
+	if (nest_u16(tb[CTA_ZONE])) {
+		p->attrs |= NFQGO_ATTR_CT_ZONE;
+		p->ct_zone = ntohs(mnl_attr_get_u16(tb[CTA_ZONE]));
+	}
+}
+
+/* parse_vlan decodes the VLAN tag (NFQA_VLAN); it needs both halves. */
+static void parse_vlan(struct nfqgo_packet *p, const struct nlattr *nest)
+{
+	const struct nlattr *tb[NFQGO_NFQA_VLAN_MAX + 1];
+
+	memset(tb, 0, sizeof(tb));
+	if (parse_nest(nest, tb, NFQGO_NFQA_VLAN_MAX) < 0 || !nest_u16(tb[NFQGO_NFQA_VLAN_PROTO]) ||
+	    !nest_u16(tb[NFQGO_NFQA_VLAN_TCI]))
+		return;
+	p->attrs |= NFQGO_ATTR_VLAN;
+	p->vlan_proto = ntohs(mnl_attr_get_u16(tb[NFQGO_NFQA_VLAN_PROTO]));
+	p->vlan_tci = ntohs(mnl_attr_get_u16(tb[NFQGO_NFQA_VLAN_TCI]));
+}
+
 /* on_packet parses every attribute of a packet message in one pass and
  * adds the result to the packets for Go (see deliver). */
 static void on_packet(struct nfqgo_queue *q, const struct nlmsghdr *nlh)
@@ -228,6 +304,23 @@ static void on_packet(struct nfqgo_queue *q, const struct nlmsghdr *nlh)
 		/* the kernel counts the terminating NUL */
 		if (p->secctx_len > 0 && p->secctx[p->secctx_len - 1] == '\0')
 			p->secctx_len--;
+	}
+	if (attr[NFQA_CT])
+		parse_ct(p, attr[NFQA_CT]);
+	if (attr[NFQA_CT_INFO]) {
+		p->attrs |= NFQGO_ATTR_CT_INFO;
+		p->ct_info = get_u32(attr[NFQA_CT_INFO]);
+	}
+	if (attr[NFQGO_NFQA_VLAN])
+		parse_vlan(p, attr[NFQGO_NFQA_VLAN]);
+	if (attr[NFQGO_NFQA_L2HDR]) {
+		p->attrs |= NFQGO_ATTR_L2HDR;
+		p->l2hdr = mnl_attr_get_payload(attr[NFQGO_NFQA_L2HDR]);
+		p->l2hdr_len = mnl_attr_get_payload_len(attr[NFQGO_NFQA_L2HDR]);
+	}
+	if (attr[NFQGO_NFQA_PRIORITY]) {
+		p->attrs |= NFQGO_ATTR_PRIORITY;
+		p->priority = get_u32(attr[NFQGO_NFQA_PRIORITY]);
 	}
 	q->npkts++;
 }
@@ -557,9 +650,11 @@ uint64_t nfqgo_truncated(struct nfqgo_queue *q) { return q->truncated; }
 /* later reports whether packet id a came after b (ids wrap). */
 static int later(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
 
-int nfqgo_flush(struct nfqgo_queue *q, int undecided, uint32_t lowest)
+/* take_pending returns the length of what the pending verdicts leave as,
+ * and empties the buffer (its bytes stay until the next verdict). undecided
+ * and lowest are as for nfqgo_verdict. */
+static size_t take_pending(struct nfqgo_queue *q, int undecided, uint32_t lowest)
 {
-	static const struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	size_t len = q->vlen;
 
 	/* The pending messages all say the same plain thing and no packet with
@@ -574,6 +669,23 @@ int nfqgo_flush(struct nfqgo_queue *q, int undecided, uint32_t lowest)
 	}
 	q->vlen = 0;
 	q->vcount = 0;
+	return len;
+}
+
+int nfqgo_take_pending(struct nfqgo_queue *q, int undecided, uint32_t lowest, void *dst, int cap)
+{
+	if (q->vlen > (size_t)cap)
+		return -ENOSPC;
+	size_t len = take_pending(q, undecided, lowest);
+	memcpy(dst, q->vbuf, len);
+	return (int)len;
+}
+
+int nfqgo_flush(struct nfqgo_queue *q, int undecided, uint32_t lowest)
+{
+	static const struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	size_t len = take_pending(q, undecided, lowest);
+
 	while (len > 0) {
 		if (sendto(q->fd, q->vbuf, len, 0, (const struct sockaddr *)&kernel, sizeof(kernel)) >= 0)
 			return 0;
@@ -584,10 +696,10 @@ int nfqgo_flush(struct nfqgo_queue *q, int undecided, uint32_t lowest)
 }
 
 int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_mark,
-		  uint32_t mark, const void *payload, uint32_t payload_len, int flush,
-		  int undecided, uint32_t lowest)
+		  uint32_t mark, int set_ct_mark, uint32_t ct_mark, const void *payload,
+		  uint32_t payload_len, int flush, int undecided, uint32_t lowest)
 {
-	/* header, verdict and mark attributes, payload attribute */
+	/* header, verdict, mark and conntrack attributes, payload attribute */
 	size_t need = NLMSG_ALIGN(NLMSG_HDRLEN + sizeof(struct nfgenmsg)) + 64 +
 		      MNL_ALIGN(NLA_HDRLEN + payload_len);
 	if (q->vlen + need > sizeof(q->vbuf)) {
@@ -600,11 +712,22 @@ int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_
 	nfq_nlmsg_verdict_put(nlh, (int)id, (int)verdict);
 	if (set_mark)
 		nfq_nlmsg_verdict_put_mark(nlh, mark);
-	if (payload != NULL && payload_len > 0)
+	if (set_ct_mark) {
+		struct nlattr *ct = mnl_attr_nest_start(nlh, NFQA_CT);
+		mnl_attr_put_u32(nlh, CTA_MARK, htonl(ct_mark));
+		mnl_attr_nest_end(nlh, ct);
+	}
+	if (payload != NULL && payload_len > 0) {
+		/* libmnl leaves the attribute's padding as it finds it: zero
+		 * it, or bytes of an earlier verdict go to the kernel. */
+		size_t end = nlh->nlmsg_len + NLA_HDRLEN + payload_len;
 		nfq_nlmsg_verdict_put_pkt(nlh, payload, payload_len);
+		memset((char *)nlh + end, 0, nlh->nlmsg_len - end);
+	}
 	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
 
-	int plain = !set_mark && !(payload != NULL && payload_len > 0);
+	/* Batch messages carry no mark, payload or conntrack attribute. */
+	int plain = !set_mark && !set_ct_mark && !(payload != NULL && payload_len > 0);
 	if (q->vcount == 0) {
 		q->vmixed = !plain;
 		q->vverdict = verdict;

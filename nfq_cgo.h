@@ -23,6 +23,15 @@
 #define NFQGO_ATTR_UID         (1u << 10)
 #define NFQGO_ATTR_GID         (1u << 11)
 #define NFQGO_ATTR_SECCTX      (1u << 12)
+#define NFQGO_ATTR_CT          (1u << 13)
+#define NFQGO_ATTR_CT_INFO     (1u << 14)
+#define NFQGO_ATTR_CT_ID       (1u << 15)
+#define NFQGO_ATTR_CT_MARK     (1u << 16)
+#define NFQGO_ATTR_CT_STATUS   (1u << 17)
+#define NFQGO_ATTR_CT_ZONE     (1u << 18)
+#define NFQGO_ATTR_VLAN        (1u << 19)
+#define NFQGO_ATTR_L2HDR       (1u << 20)
+#define NFQGO_ATTR_PRIORITY    (1u << 21)
 
 /* One parsed packet message, handed to Go by nfqgoPackets with the others of
  * its receive batch. Pointers point into the receive buffer and are valid
@@ -45,6 +54,14 @@ struct nfqgo_packet {
 	uint32_t payload_len;
 	uint32_t secctx_len;
 	const char *secctx;
+	/* conntrack (NFQA_CT nest, NFQA_CT_INFO), VLAN tag, L2 header and
+	 * skb->priority */
+	uint32_t ct_info, ct_id, ct_mark, ct_status;
+	uint16_t ct_zone;
+	uint16_t vlan_proto, vlan_tci;
+	uint32_t priority;
+	const unsigned char *l2hdr;
+	uint32_t l2hdr_len;
 };
 
 /* Calls that can fail return a negative errno; no out-parameters, so that
@@ -81,14 +98,21 @@ uint64_t nfqgo_truncated(struct nfqgo_queue *q);
 int nfqgo_dispatch(struct nfqgo_queue *q, const void *buf, int len);
 
 /* nfqgo_verdict adds a verdict message to the pending ones and sends them
- * all when flush is set or the buffer is full. payload may be NULL.
- * undecided and lowest say which packets handed out have no verdict, this
- * one excepted: 0 none, 1 some with lowest the lowest id, -1 unknown. A flush
- * sends a run of identical plain verdicts as one batch message when no
+ * all when flush is set or the buffer is full. It sets the packet mark if
+ * set_mark, and the connection mark if set_ct_mark (a nested NFQA_CT holding
+ * CTA_MARK). payload may be NULL. undecided and lowest say which packets
+ * handed out have no verdict, this one excepted: 0 none, 1 some with lowest
+ * the lowest id, -1 unknown. A flush sends a run of identical plain verdicts
+ * (no mark, conntrack or payload attribute) as one batch message when no
  * undecided packet is among the ids it would cover. */
 int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_mark,
-		  uint32_t mark, const void *payload, uint32_t payload_len, int flush,
-		  int undecided, uint32_t lowest);
+		  uint32_t mark, int set_ct_mark, uint32_t ct_mark, const void *payload,
+		  uint32_t payload_len, int flush, int undecided, uint32_t lowest);
+
+/* nfqgo_take_pending is for tests: it copies into dst (cap bytes) exactly
+ * what nfqgo_flush(q, undecided, lowest) would send now, and empties the
+ * buffer without sending. Returns the length, or -ENOSPC. */
+int nfqgo_take_pending(struct nfqgo_queue *q, int undecided, uint32_t lowest, void *dst, int cap);
 
 /* nfqgo_flush sends the pending verdict messages in one datagram (or one
  * batch message, see nfqgo_verdict). */

@@ -49,7 +49,7 @@ func flagRequirement(f Flags) string {
 	case FlagFailOpen:
 		return " (Linux 3.6)"
 	case FlagConntrack:
-		return " (needs CONFIG_NETFILTER_NETLINK_GLUE_CT)"
+		return ": it needs a kernel built with CONFIG_NETFILTER_NETLINK_GLUE_CT=y; without it, leave FlagConntrack out (no conntrack attributes, no WithConnMark)"
 	case FlagGSO:
 		return " (Linux 3.10)"
 	case FlagUIDGID:

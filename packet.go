@@ -26,6 +26,15 @@ const (
 	AttrUID
 	AttrGID
 	AttrSecCtx
+	AttrConntrack  // the packet has a conntrack entry (FlagConntrack); the AttrConn* below come with it
+	AttrConnState  // ConnState
+	AttrConnID     // ConnID
+	AttrConnMark   // ConnMark
+	AttrConnStatus // ConnStatus
+	AttrConnZone   // ConnZone
+	AttrVLAN       // VLANProto and VLANTCI
+	AttrL2Header   // L2Header
+	AttrPriority   // Priority
 )
 
 // SkbInfo are the kernel's NFQA_SKB_* bits about the packet buffer.
@@ -64,6 +73,21 @@ type Packet struct {
 	SkbInfo    SkbInfo          // AttrSkbInfo
 	UID, GID   uint32           // owner of the local socket (FlagUIDGID); AttrUID, AttrGID
 	SecCtx     string           // security context (FlagSecCtx); AttrSecCtx
+
+	// Conntrack, with FlagConntrack on a kernel that has
+	// CONFIG_NETFILTER_NETLINK_GLUE_CT. Untracked packets have none of it.
+	ConnState  ConnState // how the packet relates to its connection; AttrConnState
+	ConnID     uint32    // conntrack entry id; AttrConnID
+	ConnMark   uint32    // connection mark (ct mark, iptables -m connmark); AttrConnMark
+	ConnStatus uint32    // IPS_* bits of <linux/netfilter/nf_conntrack_common.h>; AttrConnStatus
+	ConnZone   uint16    // conntrack zone, sent only when not the default zone 0; AttrConnZone
+
+	VLANProto uint16 // VLAN tag protocol (0x8100 802.1Q, 0x88a8 802.1ad); AttrVLAN
+	VLANTCI   uint16 // VLAN tag control information (priority, DEI, VLAN ID); AttrVLAN
+	// L2Header is the link-layer header (bridge-family queues); AttrL2Header.
+	// A copy owned by the Packet, like Payload.
+	L2Header []byte
+	Priority uint32 // skb->priority (SO_PRIORITY, tc classes), sent when not 0; AttrPriority
 
 	// Payload is the packet from its network (IP) header, up to the copy
 	// range; nil in CopyMeta mode. A copy owned by the Packet.
@@ -107,7 +131,8 @@ func (p *Packet) AcceptWithPayload(payload []byte) error {
 	return p.SetVerdict(Accept, WithPayload(payload))
 }
 
-// VerdictOption adds something to a verdict: a new mark or a new payload.
+// VerdictOption adds something to a verdict: a new packet mark, a new
+// payload or a new connection mark.
 type VerdictOption struct {
 	kind    uint8
 	mark    uint32
@@ -117,6 +142,7 @@ type VerdictOption struct {
 const (
 	optMark uint8 = iota + 1
 	optPayload
+	optConnMark
 )
 
 // WithMark sets the packet mark along with the verdict.
@@ -130,11 +156,13 @@ func WithPayload(payload []byte) VerdictOption {
 
 // verdictRequest is a checked verdict with its options, ready to send.
 type verdictRequest struct {
-	verdict    Verdict
-	setMark    bool
-	mark       uint32
-	hasPayload bool
-	payload    []byte
+	verdict     Verdict
+	setMark     bool
+	mark        uint32
+	hasPayload  bool
+	payload     []byte
+	setConnMark bool
+	connMark    uint32
 }
 
 func buildVerdict(v Verdict, opts []VerdictOption) (verdictRequest, error) {
@@ -160,8 +188,13 @@ func buildVerdict(v Verdict, opts []VerdictOption) (verdictRequest, error) {
 				return r, fmt.Errorf("%w: %d bytes, the kernel takes at most %d", ErrPayloadTooLarge, len(o.payload), MaxPayloadLen)
 			}
 			r.hasPayload, r.payload = true, o.payload
+		case optConnMark:
+			if r.setConnMark {
+				return r, fmt.Errorf("%w: WithConnMark given twice", ErrInvalidVerdict)
+			}
+			r.setConnMark, r.connMark = true, o.mark
 		default:
-			return r, fmt.Errorf("%w: zero VerdictOption; make options with WithMark or WithPayload", ErrInvalidVerdict)
+			return r, fmt.Errorf("%w: zero VerdictOption; make options with WithMark, WithPayload or WithConnMark", ErrInvalidVerdict)
 		}
 	}
 	if r.hasPayload && v == Drop {
@@ -182,6 +215,11 @@ func (p *Packet) SetVerdict(v Verdict, opts ...VerdictOption) error {
 	}
 	if p.q == nil {
 		return &OpError{Op: fmt.Sprintf("verdict for packet %d", p.ID), Queue: p.Queue, Err: ErrInvalidVerdict, Hint: "this Packet did not come from a queue"}
+	}
+	if r.setConnMark {
+		if err := p.connMarkAllowed(v); err != nil {
+			return err
+		}
 	}
 	return p.q.sendVerdict(p, r)
 }

@@ -290,6 +290,14 @@ func (q *Queue) onPacket(cp *C.struct_nfqgo_packet) {
 		SkbInfo:    SkbInfo(cp.skbinfo),
 		UID:        uint32(cp.uid),
 		GID:        uint32(cp.gid),
+		ConnState:  ConnState(cp.ct_info),
+		ConnID:     uint32(cp.ct_id),
+		ConnMark:   uint32(cp.ct_mark),
+		ConnStatus: uint32(cp.ct_status),
+		ConnZone:   uint16(cp.ct_zone),
+		VLANProto:  uint16(cp.vlan_proto),
+		VLANTCI:    uint16(cp.vlan_tci),
+		Priority:   uint32(cp.priority),
 		attrs:      Attr(cp.attrs),
 		q:          q,
 	}
@@ -305,6 +313,9 @@ func (q *Queue) onPacket(cp *C.struct_nfqgo_packet) {
 	}
 	if p.attrs&AttrCapLen != 0 {
 		p.OrigLen = uint32(cp.cap_len)
+	}
+	if p.attrs&AttrL2Header != 0 {
+		p.L2Header = q.alloc.bytes(unsafe.Pointer(cp.l2hdr), int(cp.l2hdr_len))
 	}
 	if p.attrs&AttrSecCtx != 0 {
 		p.SecCtx = C.GoStringN(cp.secctx, C.int(cp.secctx_len))

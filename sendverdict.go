@@ -34,9 +34,12 @@ func (q *Queue) sendVerdict(p *Packet, r verdictRequest) error {
 		return &OpError{Op: op(), Queue: q.cfg.Queue, Err: ErrVerdictGiven,
 			Hint: "each packet takes exactly one verdict; nothing was sent"}
 	}
-	var setMark, flush C.int
+	var setMark, setConnMark, flush C.int
 	if r.setMark {
 		setMark = 1
+	}
+	if r.setConnMark {
+		setConnMark = 1
 	}
 	if q.caughtUp() {
 		flush = 1
@@ -49,7 +52,7 @@ func (q *Queue) sendVerdict(p *Packet, r verdictRequest) error {
 	q.undecided.decide(p)
 	undecided, lowest := q.lowestUndecided()
 	rc := C.nfqgo_verdict(q.c, C.uint32_t(p.ID), C.uint32_t(r.verdict), setMark, C.uint32_t(r.mark),
-		payload, C.uint32_t(len(r.payload)), flush, undecided, lowest)
+		setConnMark, C.uint32_t(r.connMark), payload, C.uint32_t(len(r.payload)), flush, undecided, lowest)
 	q.vmu.Unlock()
 	runtime.KeepAlive(r.payload)
 	if err := errnoErr(rc); err != nil {

@@ -3,6 +3,7 @@
 package nfq
 
 /*
+#include <stdlib.h>
 #include "nfq_cgo.h"
 */
 import "C"
@@ -34,3 +35,41 @@ func (q *Queue) takePending(buf []*Packet) []*Packet {
 	q.handOut(p)
 	return p
 }
+
+// holdVerdicts makes verdicts wait in the buffer instead of leaving at once:
+// the queue believes the consumer still has a packet to take. Only for a
+// queue whose receive loop is not running (nothing else resets the count).
+func (q *Queue) holdVerdicts() { q.undelivered.Store(1) }
+
+// takePendingVerdicts returns the bytes that flushing the pending verdicts
+// would send now (one datagram), and forgets them without sending. As in a
+// real flush, several identical plain verdicts become one batch message when
+// no packet among their ids still waits for a verdict.
+func (q *Queue) takePendingVerdicts() ([]byte, error) {
+	q.life.RLock()
+	defer q.life.RUnlock()
+	if q.closed.Load() {
+		return nil, ErrClosed
+	}
+	buf := C.malloc(C.size_t(verdictBufSize))
+	defer C.free(buf)
+	q.vmu.Lock()
+	undecided, lowest := q.lowestUndecided()
+	n := C.nfqgo_take_pending(q.c, undecided, lowest, buf, C.int(verdictBufSize))
+	q.vmu.Unlock()
+	if n < 0 {
+		return nil, errnoErr(n)
+	}
+	return C.GoBytes(buf, n), nil
+}
+
+// everyPacketDecided reports whether every packet handed out has its verdict.
+func (q *Queue) everyPacketDecided() bool {
+	q.vmu.Lock()
+	defer q.vmu.Unlock()
+	undecided, _ := q.lowestUndecided()
+	return undecided == 0
+}
+
+// verdictBufSize is the C side's verdict buffer size, NFQGO_VERDICT_BUF.
+const verdictBufSize = 64*1024 + 0xffff + 4096

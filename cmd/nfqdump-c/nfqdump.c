@@ -29,6 +29,7 @@
 #include <net/if.h>
 #include <sys/socket.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
@@ -370,6 +371,78 @@ static bool cap_len(struct nfgenmsg *nfmsg, uint32_t *v)
 	return false;
 }
 
+/* raw_attr finds attribute type of the message the callback's nfgenmsg
+ * belongs to: for what the classic API has no getter for. */
+static const struct nlattr *raw_attr(struct nfgenmsg *nfmsg, uint16_t type)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)((char *)nfmsg - MNL_NLMSG_HDRLEN);
+	const struct nlattr *attr;
+	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(attr) == type)
+			return attr;
+	}
+	return NULL;
+}
+
+/* nested finds type inside nest, with exactly len bytes of payload. */
+static const struct nlattr *nested(const struct nlattr *nest, uint16_t type, uint16_t len)
+{
+	const struct nlattr *attr;
+	mnl_attr_for_each_nested(attr, nest) {
+		if (mnl_attr_get_type(attr) == type && mnl_attr_get_payload_len(attr) == len)
+			return attr;
+	}
+	return NULL;
+}
+
+/* ct_state_name spells enum ip_conntrack_info as nfq.ConnState does. */
+static const char *ct_state_name(uint32_t s, char *buf, size_t n)
+{
+	static const char *names[] = {"ESTABLISHED", "RELATED", "NEW", "ESTABLISHED_REPLY", "RELATED_REPLY"};
+	if (s < 5)
+		return names[s];
+	snprintf(buf, n, "connstate(%u)", s);
+	return buf;
+}
+
+/* conn_and_link prints priority, conntrack, VLAN and L2 header attributes
+ * (attribute numbers newer than the library's header are spelled out). */
+static void conn_and_link(struct nfgenmsg *nfmsg)
+{
+	const struct nlattr *a;
+	char buf[32];
+	if ((a = raw_attr(nfmsg, 21)) && mnl_attr_validate(a, MNL_TYPE_U32) == 0) /* NFQA_PRIORITY */
+		key_u64("priority", ntohl(mnl_attr_get_u32(a)));
+	if ((a = raw_attr(nfmsg, NFQA_CT_INFO)) && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		key_str("ct_state", ct_state_name(ntohl(mnl_attr_get_u32(a)), buf, sizeof(buf)));
+	if ((a = raw_attr(nfmsg, NFQA_CT))) {
+		const struct nlattr *c;
+		if ((c = nested(a, CTA_ID, 4)))
+			key_u64("ct_id", ntohl(mnl_attr_get_u32(c)));
+		if ((c = nested(a, CTA_MARK, 4)))
+			key_u64("ct_mark", ntohl(mnl_attr_get_u32(c)));
+		if ((c = nested(a, CTA_STATUS, 4)))
+			key_u64("ct_status", ntohl(mnl_attr_get_u32(c)));
+		if ((c = nested(a, CTA_ZONE, 2)))
+			key_u64("ct_zone", ntohs(mnl_attr_get_u16(c)));
+	}
+	if ((a = raw_attr(nfmsg, 19))) { /* NFQA_VLAN: NFQA_VLAN_PROTO 1, NFQA_VLAN_TCI 2 */
+		const struct nlattr *proto = nested(a, 1, 2), *tci = nested(a, 2, 2);
+		if (proto && tci) {
+			key_u64("vlan_proto", ntohs(mnl_attr_get_u16(proto)));
+			key_u64("vlan_tci", ntohs(mnl_attr_get_u16(tci)));
+		}
+	}
+	if ((a = raw_attr(nfmsg, 20))) { /* NFQA_L2HDR */
+		const unsigned char *b = mnl_attr_get_payload(a);
+		key("l2hdr");
+		putchar('"');
+		for (uint16_t i = 0; i < mnl_attr_get_payload_len(a); i++)
+			printf("%02x", b[i]);
+		putchar('"');
+	}
+}
+
 static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq_data *nfa, void *data)
 {
 	const struct opts *o = data;
@@ -437,6 +510,7 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq
 	uint32_t caplen;
 	if (cap_len(nfmsg, &caplen))
 		key_u64("cap_len", caplen);
+	conn_and_link(nfmsg);
 
 	unsigned char *payload;
 	int plen = nfq_get_payload(nfa, &payload);

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,7 +88,14 @@ func (l *twinLab) traffic(t *testing.T, settled func()) {
 
 	l.ns.Exec(t, "ping", "-c", "1", "-W", "2", "127.0.0.1")
 	lo := l.ns.ListenUDP(t, "127.0.0.1:0")
-	_, err := l.ns.DialUDP(t, lo.LocalAddr().String()).Write([]byte("over loopback"))
+	loc := l.ns.DialUDP(t, lo.LocalAddr().String())
+	// A socket priority makes the kernel send NFQA_PRIORITY.
+	raw, err := loc.SyscallConn()
+	require.NoError(t, err)
+	require.NoError(t, raw.Control(func(fd uintptr) {
+		require.NoError(t, syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_PRIORITY, 3))
+	}))
+	_, err = loc.Write([]byte("over loopback"))
 	require.NoError(t, err)
 	assert.Len(t, netnstest.ReadUDP(lo, 1, 2*time.Second), 1)
 
@@ -204,7 +212,7 @@ func TestSameJSONAsTheCLibrary(t *testing.T) {
 		seen[fmt.Sprint(r["hook"], " ", r["proto"])] = true
 	}
 	for _, want := range []string{"mark", "indev", "indev_name", "outdev", "outdev_name", "hwaddr", "skbinfo",
-		"uid", "gid", "cap_len", "payload_len", "sport", "tcp_flags", "icmp_type", "payload",
+		"uid", "gid", "cap_len", "priority", "payload_len", "sport", "tcp_flags", "icmp_type", "payload",
 		"PREROUTING ICMP", "PREROUTING UDP", "OUTPUT ICMP", "OUTPUT UDP", "OUTPUT TCP", "OUTPUT ICMPv6"} {
 		assert.True(t, seen[want], "no packet had %s", want)
 	}

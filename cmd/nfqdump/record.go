@@ -35,6 +35,15 @@ type record struct {
 	GID        *uint32 `json:"gid,omitempty"`
 	SecCtx     *string `json:"secctx,omitempty"`
 	CapLen     *uint32 `json:"cap_len,omitempty"` // whole packet length when the copy range cut it
+	Priority   *uint32 `json:"priority,omitempty"`
+	ConnState  string  `json:"ct_state,omitempty"`
+	ConnID     *uint32 `json:"ct_id,omitempty"`
+	ConnMark   *uint32 `json:"ct_mark,omitempty"`
+	ConnStatus *uint32 `json:"ct_status,omitempty"`
+	ConnZone   *uint16 `json:"ct_zone,omitempty"`
+	VLANProto  *uint16 `json:"vlan_proto,omitempty"`
+	VLANTCI    *uint16 `json:"vlan_tci,omitempty"`
+	L2Header   *string `json:"l2hdr,omitempty"` // hex
 	PayloadLen *int    `json:"payload_len,omitempty"`
 
 	Proto    string  `json:"proto,omitempty"`
@@ -108,12 +117,41 @@ func newRecord(p *nfq.Packet, has func(nfq.Attr) bool, pol policy, names *ifName
 		r.CapLen = ptr(p.OrigLen)
 		r.length = int(p.OrigLen)
 	}
+	r.addConnAndLink(p, has)
 	if has(nfq.AttrPayload) {
 		r.PayloadLen = ptr(len(p.Payload))
 		r.Payload = ptr(hex.EncodeToString(p.Payload))
 		r.addHeaders(p.Payload)
 	}
 	return r
+}
+
+// addConnAndLink adds priority, conntrack, VLAN and L2 header attributes.
+func (r *record) addConnAndLink(p *nfq.Packet, has func(nfq.Attr) bool) {
+	if has(nfq.AttrPriority) {
+		r.Priority = ptr(p.Priority)
+	}
+	if has(nfq.AttrConnState) {
+		r.ConnState = p.ConnState.String()
+	}
+	if has(nfq.AttrConnID) {
+		r.ConnID = ptr(p.ConnID)
+	}
+	if has(nfq.AttrConnMark) {
+		r.ConnMark = ptr(p.ConnMark)
+	}
+	if has(nfq.AttrConnStatus) {
+		r.ConnStatus = ptr(p.ConnStatus)
+	}
+	if has(nfq.AttrConnZone) {
+		r.ConnZone = ptr(p.ConnZone)
+	}
+	if has(nfq.AttrVLAN) {
+		r.VLANProto, r.VLANTCI = ptr(p.VLANProto), ptr(p.VLANTCI)
+	}
+	if has(nfq.AttrL2Header) {
+		r.L2Header = ptr(hex.EncodeToString(p.L2Header))
+	}
 }
 
 func (r *record) addHeaders(payload []byte) {
@@ -159,6 +197,18 @@ func (r *record) text(now time.Time) string {
 	}
 	if r.Mark != nil {
 		fmt.Fprintf(&b, " mark=%#x", *r.Mark)
+	}
+	if r.ConnState != "" {
+		fmt.Fprintf(&b, " ct=%s", r.ConnState)
+	}
+	if r.ConnMark != nil {
+		fmt.Fprintf(&b, " ctmark=%#x", *r.ConnMark)
+	}
+	if r.Priority != nil {
+		fmt.Fprintf(&b, " prio=%d", *r.Priority)
+	}
+	if r.VLANTCI != nil {
+		fmt.Fprintf(&b, " vlan=%d", *r.VLANTCI&0x0fff)
 	}
 	fmt.Fprintf(&b, " len=%d %s", r.length, r.Verdict)
 	if r.VerdictMark != nil {

@@ -118,3 +118,21 @@ func TestIfNamesRemembersOnlyKnownInterfaces(t *testing.T) {
 	assert.Equal(t, "", n.lookup(99))
 	assert.Equal(t, 3, calls, "an unknown index is asked again: the interface may appear")
 }
+
+func TestRecordHasConntrackVLANL2HeaderAndPriority(t *testing.T) {
+	p := &nfq.Packet{Queue: 1, ID: 2, HWProtocol: 0x0800, Hook: nfq.HookPrerouting,
+		Priority: 6, ConnState: nfq.ConnEstablished, ConnID: 77, ConnMark: 0, ConnStatus: 14, ConnZone: 3,
+		VLANProto: 0x8100, VLANTCI: 0x602a, L2Header: []byte{0xde, 0xad}}
+	all := nfq.AttrPriority | nfq.AttrConntrack | nfq.AttrConnState | nfq.AttrConnID | nfq.AttrConnMark |
+		nfq.AttrConnStatus | nfq.AttrConnZone | nfq.AttrVLAN | nfq.AttrL2Header
+	r := newRecord(p, attrs(all), policy{verdict: nfq.Accept}, fakeNames())
+	assert.Equal(t, `{"queue":1,"id":2,"hw_protocol":2048,"hook":"PREROUTING","priority":6,"ct_state":"ESTABLISHED",`+
+		`"ct_id":77,"ct_mark":0,"ct_status":14,"ct_zone":3,"vlan_proto":33024,"vlan_tci":24618,"l2hdr":"dead",`+
+		`"verdict":"accept"}`+"\n", encode(t, r))
+	assert.Equal(t, "15:04:05.123456 q=1 id=2 PREROUTING in=- out=- (no payload) ct=ESTABLISHED ctmark=0x0 prio=6 vlan=42 len=0 accept",
+		r.text(time.Date(2024, 1, 2, 15, 4, 5, 123456000, time.Local)))
+
+	// Absent, they do not show, even with the fields set.
+	r = newRecord(p, attrs(0), policy{verdict: nfq.Accept}, fakeNames())
+	assert.Equal(t, `{"queue":1,"id":2,"hw_protocol":2048,"hook":"PREROUTING","verdict":"accept"}`+"\n", encode(t, r))
+}

@@ -1,0 +1,186 @@
+//go:build linux && cgo
+
+package nfq
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/nfq-go/nfq/internal/cref"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// verdictCase gives verdicts to fresh packets and says what the C library
+// builds for the same requests.
+type verdictCase struct {
+	name  string
+	ids   []uint32
+	give  func(t *testing.T, ps []*Packet) // gives the verdicts
+	all   bool                             // every packet has its verdict when the buffer is taken
+	want  []cref.Verdict
+	after func(t *testing.T, ps []*Packet) // gives what give left out, after the comparison
+}
+
+func TestVerdictBytesMatchTheCLibrary(t *testing.T) {
+	q := openTestQueue(t)
+	// This kernel refuses FlagConntrack, but the encoding does not depend on
+	// the kernel: let the queue believe it took the flag.
+	q.cfg.Flags |= FlagConntrack
+	q.holdVerdicts()
+
+	payload := []byte{0x45, 0, 0, 7, 0xaa, 0xbb, 0xcc} // 7 bytes: the attribute needs padding
+	big := make([]byte, 1500)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	one := func(give func(p *Packet) error) func(*testing.T, []*Packet) {
+		return func(t *testing.T, ps []*Packet) { require.NoError(t, give(ps[0])) }
+	}
+	accept := uint32(Accept)
+	cases := []verdictCase{
+		{name: "accept", ids: []uint32{1}, all: true,
+			give: one((*Packet).Accept), want: []cref.Verdict{{ID: 1, Verdict: accept}}},
+		{name: "drop", ids: []uint32{2}, all: true,
+			give: one((*Packet).Drop), want: []cref.Verdict{{ID: 2, Verdict: uint32(Drop)}}},
+		// A big payload first, so that the next cases are written over
+		// stale bytes: padding must not leak them.
+		{name: "payload", ids: []uint32{3}, all: true,
+			give: one(func(p *Packet) error { return p.AcceptWithPayload(big) }),
+			want: []cref.Verdict{{ID: 3, Verdict: accept, Payload: big}}},
+		{name: "repeat and mark", ids: []uint32{4}, all: true,
+			give: one(func(p *Packet) error { return p.SetVerdict(Repeat, WithMark(0x1234)) }),
+			want: []cref.Verdict{{ID: 4, Verdict: uint32(Repeat), SetMark: true, Mark: 0x1234}}},
+		{name: "stop", ids: []uint32{5}, all: true,
+			give: one(func(p *Packet) error { return p.SetVerdict(Stop) }),
+			want: []cref.Verdict{{ID: 5, Verdict: uint32(Stop)}}},
+		{name: "to queue with bypass", ids: []uint32{6}, all: true,
+			give: one(func(p *Packet) error { return p.SetVerdict(ToQueue(700, true)) }),
+			want: []cref.Verdict{{ID: 6, Verdict: 700<<16 | 0x8000 | 3}}},
+		{name: "to queue", ids: []uint32{7}, all: true,
+			give: one(func(p *Packet) error { return p.SetVerdict(ToQueue(1, false)) }),
+			want: []cref.Verdict{{ID: 7, Verdict: 1<<16 | 3}}},
+		{name: "odd payload", ids: []uint32{8}, all: true,
+			give: one(func(p *Packet) error { return p.AcceptWithPayload(payload) }),
+			want: []cref.Verdict{{ID: 8, Verdict: accept, Payload: payload}}},
+		{name: "conn mark", ids: []uint32{9}, all: true,
+			give: one(func(p *Packet) error { return p.SetVerdict(Accept, WithConnMark(0xc0ffee)) }),
+			want: []cref.Verdict{{ID: 9, Verdict: accept, SetConnMark: true, ConnMark: 0xc0ffee}}},
+		{name: "conn mark with drop", ids: []uint32{10}, all: true,
+			give: one(func(p *Packet) error { return p.SetVerdict(Drop, WithConnMark(0)) }),
+			want: []cref.Verdict{{ID: 10, Verdict: uint32(Drop), SetConnMark: true, ConnMark: 0}}},
+		{name: "every option", ids: []uint32{11}, all: true,
+			give: one(func(p *Packet) error {
+				return p.SetVerdict(Repeat, WithPayload(payload), WithConnMark(0xfeedface), WithMark(0x77))
+			}),
+			want: []cref.Verdict{{ID: 11, Verdict: uint32(Repeat), SetMark: true, Mark: 0x77,
+				SetConnMark: true, ConnMark: 0xfeedface, Payload: payload}}},
+		{name: "mixed verdicts coalesced in one datagram", ids: []uint32{20, 21, 22, 23}, all: true,
+			give: func(t *testing.T, ps []*Packet) {
+				require.NoError(t, ps[0].Accept())
+				require.NoError(t, ps[1].SetVerdict(Drop, WithMark(5)))
+				require.NoError(t, ps[2].SetVerdict(Accept, WithConnMark(6)))
+				require.NoError(t, ps[3].SetVerdict(ToQueue(3, false)))
+			},
+			want: []cref.Verdict{{ID: 20, Verdict: accept}, {ID: 21, Verdict: uint32(Drop), SetMark: true, Mark: 5},
+				{ID: 22, Verdict: accept, SetConnMark: true, ConnMark: 6}, {ID: 23, Verdict: 3<<16 | 3}}},
+		{name: "identical plain verdicts become one batch message", ids: []uint32{30, 31, 32, 33}, all: true,
+			give: func(t *testing.T, ps []*Packet) {
+				// out of order: the batch names the latest id, not the last given
+				for _, i := range []int{1, 0, 3, 2} {
+					require.NoError(t, ps[i].Accept())
+				}
+			},
+			want: []cref.Verdict{{Batch: true, ID: 33, Verdict: accept}}},
+		{name: "batch of drops", ids: []uint32{34, 35}, all: true,
+			give: func(t *testing.T, ps []*Packet) {
+				require.NoError(t, ps[0].Drop())
+				require.NoError(t, ps[1].Drop())
+			},
+			want: []cref.Verdict{{Batch: true, ID: 35, Verdict: uint32(Drop)}}},
+		{name: "a conn mark keeps identical verdicts apart", ids: []uint32{40, 41, 42}, all: true,
+			give: func(t *testing.T, ps []*Packet) {
+				require.NoError(t, ps[0].Accept())
+				require.NoError(t, ps[1].SetVerdict(Accept, WithConnMark(1)))
+				require.NoError(t, ps[2].Accept())
+			},
+			want: []cref.Verdict{{ID: 40, Verdict: accept}, {ID: 41, Verdict: accept, SetConnMark: true, ConnMark: 1},
+				{ID: 42, Verdict: accept}}},
+		{name: "no batch while a packet waits for its verdict", ids: []uint32{50, 51, 52}, all: false,
+			give: func(t *testing.T, ps []*Packet) {
+				require.NoError(t, ps[0].Accept())
+				require.NoError(t, ps[2].Accept())
+			},
+			want: []cref.Verdict{{ID: 50, Verdict: accept}, {ID: 52, Verdict: accept}},
+			after: func(t *testing.T, ps []*Packet) {
+				require.NoError(t, ps[1].Accept())
+				_, err := q.takePendingVerdicts()
+				require.NoError(t, err)
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ps := make([]*Packet, len(c.ids))
+			for i, id := range c.ids {
+				ps[i] = dispatchOne(t, q, newPacketMsg(q.Num(), id, 0x0800, 3).nest(nfqaCT, kernelCT(false)).bytes())
+			}
+			c.give(t, ps)
+			all := q.everyPacketDecided()
+			require.Equal(t, c.all, all, "every received packet has its verdict")
+			got, err := q.takePendingVerdicts()
+			require.NoError(t, err)
+			want := cref.Datagram(q.Num(), c.want...)
+			checkHeaders(t, got, len(c.want))
+			assert.Equal(t, want, got, "byte for byte as libnetfilter_queue builds it")
+			if c.after != nil {
+				c.after(t, ps)
+			}
+		})
+	}
+}
+
+// checkHeaders walks the netlink messages of a verdict datagram. Sequence
+// number and port id are 0 on both sides: a verdict asks for no answer, and
+// the kernel fills in the sender's port. Comparing them still matters, since
+// a stray value in either would be sent to the kernel.
+func checkHeaders(t *testing.T, b []byte, n int) {
+	t.Helper()
+	count := 0
+	for off := 0; off < len(b); count++ {
+		require.GreaterOrEqual(t, len(b)-off, 20, "a netlink and nfgenmsg header")
+		l := int(binary.LittleEndian.Uint32(b[off:]))
+		require.LessOrEqual(t, off+l, len(b))
+		typ := binary.LittleEndian.Uint16(b[off+4:])
+		assert.Contains(t, []uint16{3<<8 | 1, 3<<8 | 3}, typ, "NFQNL_MSG_VERDICT or NFQNL_MSG_VERDICT_BATCH")
+		assert.Equal(t, uint16(1), binary.LittleEndian.Uint16(b[off+6:]), "NLM_F_REQUEST, no ACK")
+		assert.Zero(t, binary.LittleEndian.Uint32(b[off+8:]), "nlmsg_seq")
+		assert.Zero(t, binary.LittleEndian.Uint32(b[off+12:]), "nlmsg_pid")
+		assert.Equal(t, uint16(9), binary.BigEndian.Uint16(b[off+18:]), "res_id is the queue number")
+		off += (l + 3) &^ 3
+	}
+	assert.Equal(t, n, count, "messages in the datagram")
+}
+
+// TestConnMarkEncoding decodes the conn mark verdict independently of any C
+// code: a nested NFQA_CT holding a big-endian CTA_MARK.
+func TestConnMarkEncoding(t *testing.T) {
+	q := openTestQueue(t)
+	q.cfg.Flags |= FlagConntrack
+	q.holdVerdicts()
+	p := dispatchOne(t, q, newPacketMsg(q.Num(), 3, 0x0800, 3).nest(nfqaCT, kernelCT(false)).bytes())
+	require.NoError(t, p.SetVerdict(Accept, WithConnMark(0x01020304)))
+	b, err := q.takePendingVerdicts()
+	require.NoError(t, err)
+	attrs := b[20:]
+	var ct []byte
+	for len(attrs) >= 4 {
+		l := int(binary.LittleEndian.Uint16(attrs))
+		typ := binary.LittleEndian.Uint16(attrs[2:])
+		if typ&^nlaFNested == nfqaCT {
+			assert.NotZero(t, typ&nlaFNested, "NFQA_CT is flagged as a nest")
+			ct = attrs[4:l]
+		}
+		attrs = attrs[(l+3)&^3:]
+	}
+	require.Equal(t, []byte{8, 0, ctaMark, 0, 1, 2, 3, 4}, ct, "CTA_MARK 0x01020304, big-endian")
+}
