@@ -75,8 +75,8 @@ const (
 // (Packet.Payload), with offsets into it, so that a program can find the
 // bytes it wants to rewrite.
 type Headers struct {
-	Version  int    // 4 or 6
-	Protocol uint8  // transport protocol: ProtoTCP or ProtoUDP
+	Version  int   // 4 or 6
+	Protocol uint8 // transport protocol: ProtoTCP or ProtoUDP
 	Src, Dst netip.Addr
 	// Length is the packet's length according to its IP header; it equals
 	// len(pkt) for a packet that ParseHeaders accepts.
