@@ -18,6 +18,7 @@ import (
 	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // csumErrors reads the receive checksum error counter of a protocol in ns:
@@ -92,9 +93,26 @@ func serve(t *testing.T, q *nfq.Queue, handle func(p *nfq.Packet) ([]byte, error
 	}()
 }
 
+// setDestOpts makes c send its IPv6 datagrams with an 8-byte destination
+// options header (one PadN option), the kind whose length byte is 0.
+func setDestOpts(t *testing.T, c *net.UDPConn) {
+	raw, err := c.SyscallConn()
+	require.NoError(t, err)
+	var serr error
+	require.NoError(t, raw.Control(func(fd uintptr) {
+		serr = unix.SetsockoptString(int(fd), unix.IPPROTO_IPV6, unix.IPV6_DSTOPTS, string([]byte{0, 0, 1, 4, 0, 0, 0, 0}))
+	}))
+	require.NoError(t, serr)
+}
+
 func TestKernelMangleUDP(t *testing.T) {
-	for _, version := range []int{4, 6} {
-		t.Run(fmt.Sprintf("IPv%d", version), func(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		version  int
+		destOpts bool
+	}{{"IPv4", 4, false}, {"IPv6", 6, false}, {"IPv6 destination options", 6, true}} {
+		version := tc.version
+		t.Run(tc.name, func(t *testing.T) {
 			ns := netnstest.New(t)
 			addr, counter := "127.0.0.1:0", "Udp"
 			if version == 6 {
@@ -105,17 +123,29 @@ func TestKernelMangleUDP(t *testing.T) {
 			queue := newQueueNum()
 			queueAtPrerouting(t, ns, version, queue, "-p", "udp", "--dport", fmt.Sprint(port))
 			send := ns.DialUDP(t, recv.LocalAddr().String())
+			wantOffset := map[int]int{4: 20, 6: 40}[version]
+			if tc.destOpts {
+				setDestOpts(t, send)
+				wantOffset += 8
+			}
 			q := openIn(t, ns, nfq.Config{Queue: queue})
 			serve(t, q, func(p *nfq.Packet) ([]byte, error) {
 				h, err := nfq.ParseHeaders(p.Payload)
 				if err != nil {
 					return nil, err
 				}
+				if h.TransportOffset != wantOffset {
+					return nil, fmt.Errorf("UDP header at %d, want %d", h.TransportOffset, wantOffset)
+				}
 				i := bytes.Index(h.Payload(p.Payload), []byte("hello"))
 				if i < 0 {
 					return nil, nil
 				}
-				return nfq.MangleTransport(p.Payload, i, 5, []byte("HOWDY-DOODY"))
+				out, err := nfq.MangleTransport(p.Payload, i, 5, []byte("HOWDY-DOODY"))
+				if err == nil && bytes.HasPrefix(h.Payload(p.Payload), []byte("corrupt")) {
+					out[h.TransportOffset+6] ^= 0x10 // control: a wrong UDP checksum
+				}
+				return out, err
 			})
 
 			before := csumErrors(t, ns, counter)
@@ -129,6 +159,13 @@ func TestKernelMangleUDP(t *testing.T) {
 			}
 			assert.Equal(t, []string{"HOWDY-DOODY world", "untouched", "oh HOWDY-DOODY", "odd HOWDY-DOODY!"}, got)
 			assert.Equal(t, before, csumErrors(t, ns, counter), "the receiver found no bad checksum")
+
+			// The check above means something only if this path verifies
+			// the checksum of a replaced packet: a wrong one is dropped.
+			_, err := send.Write([]byte("corrupt hello"))
+			require.NoError(t, err)
+			assert.Empty(t, netnstest.ReadUDP(recv, 1, 300*time.Millisecond))
+			assert.Equal(t, before+1, csumErrors(t, ns, counter), "the receiver counted the bad checksum")
 		})
 	}
 }

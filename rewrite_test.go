@@ -17,7 +17,9 @@ import (
 )
 
 var (
-	hopByHop = ext6{0, []byte{0, 0, 1, 4, 0, 0, 0, 0}} // 8 bytes: length byte 0
+	// hopByHop has length byte 0, on which libnetfilter_queue 1.0.5's own
+	// extension header walk loops forever: MangleTransport must not hang.
+	hopByHop = ext6{0, []byte{0, 0, 1, 4, 0, 0, 0, 0}}
 	destOpts = ext6{60, []byte{0, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}
 	atomFrag = ext6{44, []byte{0, 0, 0, 0, 0, 0, 0, 7}} // offset 0, M 0: a whole datagram
 )
