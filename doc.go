@@ -110,6 +110,20 @@
 // (Config.ReadBufferSize), after which the kernel drops packets and reports
 // the loss (ErrOverrun through Config.OnError, and Stats.Overruns).
 //
+// # Rewriting packets
+//
+// A verdict may carry new packet bytes (WithPayload), which the kernel sends
+// as they are: lengths and checksums must be right. ParseHeaders finds the
+// IP and TCP/UDP headers and the payload (past IPv4 options and IPv6
+// extension headers); MangleTransport replaces bytes of the TCP/UDP payload
+// with bytes of any length and fixes the lengths and checksums, and
+// FixChecksums recomputes the checksums after in-place edits. The C
+// library's pkt_buff and protocol helpers do the work. A rewrite needs the
+// whole packet (fragments and packets cut by the copy range are refused).
+// After a TCP payload changes length, the program must shift the sequence
+// numbers of later segments and the acknowledgments of the other direction
+// (AdjustTCPSeq says how), so it must queue both directions.
+//
 // # Errors
 //
 // Errors are *OpError values naming the operation and the queue. They unwrap

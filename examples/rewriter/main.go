@@ -5,9 +5,10 @@
 //	iptables -t mangle -A PREROUTING -p udp --dport 9999 -j NFQUEUE --queue-num 0
 //	rewriter -queue 0 -from hello -to HOWDY
 //
-// The replacement may be longer or shorter than the original. Fragments,
-// IPv6 packets with extension headers and packets cut by the copy range pass
-// unchanged. It prints a line per rewritten packet and, on SIGINT or SIGTERM,
+// The replacement may be longer or shorter than the original;
+// nfq.MangleTransport fixes the lengths and checksums. Fragments, packets
+// cut by the copy range and anything else that is not a whole UDP datagram
+// pass unchanged. It prints a line per rewritten packet and, on SIGINT or SIGTERM,
 // a summary.
 package main
 
