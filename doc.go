@@ -13,10 +13,11 @@
 // 5. The kernel sends a copy (metadata, and the packet from its IP header on,
 // up to a copy range) over a netlink socket to the one process bound to that
 // queue, and holds the packet until that process answers with a verdict:
-// accept, drop, repeat the hook, stop, or hand it to another queue; optionally
-// with a new packet mark, new packet bytes or a new connection mark. Packets nobody answers stay in
-// the kernel and count against the queue length (1024 by default); when the
-// queue is full, new packets are dropped (or accepted, with FlagFailOpen).
+// accept, drop, repeat the hook, stop, or hand it to another queue;
+// optionally with a new packet mark, new packet bytes or a new connection
+// mark. Packets nobody answers stay in the kernel and count against the queue
+// length (1024 by default); when the queue is full, new packets are dropped
+// (or accepted, with FlagFailOpen).
 //
 // If no process is bound to the queue, the kernel drops the packets (iptables
 // --queue-bypass accepts them instead). When the bound process closes its
@@ -130,11 +131,13 @@
 // to the errno the kernel or the C library reported, so errors.Is(err,
 // os.ErrPermission) works, and to a sentinel (ErrQueueInUse,
 // ErrNoPermission, ErrClosed, ...) where the package can tell what happened.
+// The rewrite helpers work on bytes, not queues: they return *PacketError,
+// which unwraps to ErrTruncated, ErrFragment and the like.
 //
 // # Builds
 //
 // The package needs Linux, cgo and the development files of
 // libnetfilter_queue and libmnl (Debian: libnetfilter-queue-dev libmnl-dev
-// pkg-config; the shared libnetfilter_queue also loads libnfnetlink). Elsewhere it builds, and Open
-// returns an error wrapping ErrNotSupported.
+// pkg-config; the shared libnetfilter_queue also loads libnfnetlink).
+// Elsewhere it builds, and Open returns an error wrapping ErrNotSupported.
 package nfq
