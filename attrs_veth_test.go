@@ -5,7 +5,6 @@ package nfq_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"syscall"
 	"testing"
 	"time"
@@ -33,17 +32,6 @@ func vethPeer(t *testing.T, ns *netnstest.NS, local, peerAddr string) *netnstest
 	peer.Exec(t, "ip", "addr", "add", peerAddr+"/24", "dev", "eth0")
 	peer.Exec(t, "ip", "link", "set", "eth0", "up")
 	return peer
-}
-
-func ifIndexIn(t *testing.T, ns *netnstest.NS, name string) uint32 {
-	t.Helper()
-	var idx uint32
-	ns.Do(t, func() {
-		ifi, err := net.InterfaceByName(name)
-		require.NoError(t, err)
-		idx = uint32(ifi.Index)
-	})
-	return idx
 }
 
 func TestAttributesOfAPacketArrivingOnAVeth(t *testing.T) {
@@ -77,7 +65,7 @@ func TestAttributesOfAPacketArrivingOnAVeth(t *testing.T) {
 	assert.Equal(t, nfq.HookPrerouting, p.Hook)
 	assert.EqualValues(t, 0x0800, p.HWProtocol)
 	assert.True(t, p.Has(nfq.AttrInDev))
-	assert.Equal(t, ifIndexIn(t, host, dev), p.InDev)
+	assert.Equal(t, ifIndex(t, host, dev), p.InDev)
 	name, err := p.InDevName()
 	require.NoError(t, err)
 	assert.Equal(t, dev, name)
@@ -123,13 +111,13 @@ func TestBridgePortsOfABridgedPacket(t *testing.T) {
 	p := recvPacket(t, ch)
 	require.NoError(t, p.Accept())
 	assert.Equal(t, nfq.HookForward, p.Hook)
-	br := ifIndexIn(t, bridge, "br0")
+	br := ifIndex(t, bridge, "br0")
 	assert.Equal(t, br, p.InDev, "the bridge is the input device")
 	assert.Equal(t, br, p.OutDev, "and the output device")
 	require.True(t, p.Has(nfq.AttrPhysInDev))
 	require.True(t, p.Has(nfq.AttrPhysOutDev))
-	assert.Equal(t, ifIndexIn(t, bridge, inPort), p.PhysInDev)
-	assert.Equal(t, ifIndexIn(t, bridge, outPort), p.PhysOutDev)
+	assert.Equal(t, ifIndex(t, bridge, inPort), p.PhysInDev)
+	assert.Equal(t, ifIndex(t, bridge, outPort), p.PhysOutDev)
 	for _, c := range []struct {
 		get  func() (string, error)
 		want string
