@@ -124,3 +124,19 @@ func TestGSOFlagDeliversSegmentsUnsegmented(t *testing.T) {
 		})
 	}
 }
+
+// The kernel attaches a security context only to packets an LSM labelled
+// (iptables SECMARK with SELinux or Smack), which this test cannot arrange;
+// what it shows is that the flag is taken and unlabelled packets flow
+// without the attribute. The attribute itself is parsed in parse_test.go.
+func TestSecCtxFlagIsAcceptedAndUnlabelledPacketsHaveNone(t *testing.T) {
+	t.Parallel()
+	l := newUDPLab(t)
+	_, ch := l.consume(t, nfq.Config{Flags: nfq.FlagSecCtx})
+	l.sendN(t, 1)
+	p := recvPacket(t, ch)
+	require.NoError(t, p.Accept())
+	assert.False(t, p.Has(nfq.AttrSecCtx))
+	assert.Empty(t, p.SecCtx)
+	assert.Equal(t, []string{"msg-0"}, l.received(1, time.Second))
+}
