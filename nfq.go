@@ -56,6 +56,7 @@ type Queue struct {
 	// undecided.
 	vmu       sync.Mutex
 	undecided undecided
+	vpending  int // verdict messages in the C side's buffer
 	// undelivered counts packets of the current batch not yet handed to
 	// the consumer; with len(ch) it tells whether the consumer caught up,
 	// and so whether a verdict should leave now or wait for company.

@@ -741,7 +741,7 @@ int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_
 	q->vcount++;
 	if (flush || q->vlen >= NFQGO_VERDICT_FLUSH)
 		return nfqgo_flush(q, undecided, lowest);
-	return 0;
+	return q->vcount;
 }
 
 int nfqgo_verdict_batch(struct nfqgo_queue *q, uint32_t id, uint32_t verdict)

@@ -104,7 +104,8 @@ int nfqgo_dispatch(struct nfqgo_queue *q, const void *buf, int len);
  * handed out have no verdict, this one excepted: 0 none, 1 some with lowest
  * the lowest id, -1 unknown. A flush sends a run of identical plain verdicts
  * (no mark, conntrack or payload attribute) as one batch message when no
- * undecided packet is among the ids it would cover. */
+ * undecided packet is among the ids it would cover. Returns how many verdict
+ * messages wait in the buffer afterwards, or -errno. */
 int nfqgo_verdict(struct nfqgo_queue *q, uint32_t id, uint32_t verdict, int set_mark,
 		  uint32_t mark, int set_ct_mark, uint32_t ct_mark, const void *payload,
 		  uint32_t payload_len, int flush, int undecided, uint32_t lowest);

@@ -53,6 +53,7 @@ func (q *Queue) sendVerdict(p *Packet, r verdictRequest) error {
 	undecided, lowest := q.lowestUndecided()
 	rc := C.nfqgo_verdict(q.c, C.uint32_t(p.ID), C.uint32_t(r.verdict), setMark, C.uint32_t(r.mark),
 		setConnMark, C.uint32_t(r.connMark), payload, C.uint32_t(len(r.payload)), flush, undecided, lowest)
+	q.vpending = max(int(rc), 0)
 	q.vmu.Unlock()
 	runtime.KeepAlive(r.payload)
 	if err := errnoErr(rc); err != nil {
@@ -92,8 +93,13 @@ func (q *Queue) flushVerdicts() {
 		return // Close sends them
 	}
 	q.vmu.Lock()
+	if q.vpending == 0 {
+		q.vmu.Unlock()
+		return // nothing to send: spare the crossing
+	}
 	undecided, lowest := q.lowestUndecided()
 	rc := C.nfqgo_flush(q.c, undecided, lowest)
+	q.vpending = 0
 	q.vmu.Unlock()
 	if err := errnoErr(rc); err != nil {
 		q.stats.verdictErrors.Add(1)
