@@ -69,6 +69,14 @@ const timestampLayout = "2006-01-02T15:04:05.000000Z07:00"
 
 func ptr[T any](v T) *T { return &v }
 
+// when returns &v if the attribute is present, else nil (left out of JSON).
+func when[T any](present bool, v T) *T {
+	if !present {
+		return nil
+	}
+	return &v
+}
+
 // newRecord describes p, given the verdict policy it got. has is p.Has;
 // tests pass their own, since only a queue sets a Packet's presence bits.
 func newRecord(p *nfq.Packet, has func(nfq.Attr) bool, pol policy, names *ifNames) record {
@@ -83,9 +91,7 @@ func newRecord(p *nfq.Packet, has func(nfq.Attr) bool, pol policy, names *ifName
 	if pol.setMark {
 		r.VerdictMark = ptr(pol.mark)
 	}
-	if has(nfq.AttrMark) {
-		r.Mark = ptr(p.Mark)
-	}
+	r.Mark = when(has(nfq.AttrMark), p.Mark)
 	if has(nfq.AttrTimestamp) {
 		r.Timestamp = p.Timestamp.UTC().Format(timestampLayout)
 	}
@@ -98,21 +104,11 @@ func newRecord(p *nfq.Packet, has func(nfq.Attr) bool, pol policy, names *ifName
 	dev(nfq.AttrOutDev, p.OutDev, &r.OutDev, &r.OutDevName)
 	dev(nfq.AttrPhysInDev, p.PhysInDev, &r.PhysInDev, &r.PhysInDevName)
 	dev(nfq.AttrPhysOutDev, p.PhysOutDev, &r.PhysOutDev, &r.PhysOutDevName)
-	if has(nfq.AttrHWAddr) {
-		r.HWAddr = ptr(p.HWAddr.String())
-	}
-	if has(nfq.AttrSkbInfo) {
-		r.SkbInfo = ptr(uint32(p.SkbInfo))
-	}
-	if has(nfq.AttrUID) {
-		r.UID = ptr(p.UID)
-	}
-	if has(nfq.AttrGID) {
-		r.GID = ptr(p.GID)
-	}
-	if has(nfq.AttrSecCtx) {
-		r.SecCtx = ptr(p.SecCtx)
-	}
+	r.HWAddr = when(has(nfq.AttrHWAddr), p.HWAddr.String())
+	r.SkbInfo = when(has(nfq.AttrSkbInfo), uint32(p.SkbInfo))
+	r.UID = when(has(nfq.AttrUID), p.UID)
+	r.GID = when(has(nfq.AttrGID), p.GID)
+	r.SecCtx = when(has(nfq.AttrSecCtx), p.SecCtx)
 	if has(nfq.AttrCapLen) {
 		r.CapLen = ptr(p.OrigLen)
 		r.length = int(p.OrigLen)
@@ -128,30 +124,18 @@ func newRecord(p *nfq.Packet, has func(nfq.Attr) bool, pol policy, names *ifName
 
 // addConnAndLink adds priority, conntrack, VLAN and L2 header attributes.
 func (r *record) addConnAndLink(p *nfq.Packet, has func(nfq.Attr) bool) {
-	if has(nfq.AttrPriority) {
-		r.Priority = ptr(p.Priority)
-	}
+	r.Priority = when(has(nfq.AttrPriority), p.Priority)
 	if has(nfq.AttrConnState) {
 		r.ConnState = p.ConnState.String()
 	}
-	if has(nfq.AttrConnID) {
-		r.ConnID = ptr(p.ConnID)
-	}
-	if has(nfq.AttrConnMark) {
-		r.ConnMark = ptr(p.ConnMark)
-	}
-	if has(nfq.AttrConnStatus) {
-		r.ConnStatus = ptr(p.ConnStatus)
-	}
-	if has(nfq.AttrConnZone) {
-		r.ConnZone = ptr(p.ConnZone)
-	}
+	r.ConnID = when(has(nfq.AttrConnID), p.ConnID)
+	r.ConnMark = when(has(nfq.AttrConnMark), p.ConnMark)
+	r.ConnStatus = when(has(nfq.AttrConnStatus), p.ConnStatus)
+	r.ConnZone = when(has(nfq.AttrConnZone), p.ConnZone)
 	if has(nfq.AttrVLAN) {
 		r.VLANProto, r.VLANTCI = ptr(p.VLANProto), ptr(p.VLANTCI)
 	}
-	if has(nfq.AttrL2Header) {
-		r.L2Header = ptr(hex.EncodeToString(p.L2Header))
-	}
+	r.L2Header = when(has(nfq.AttrL2Header), hex.EncodeToString(p.L2Header))
 }
 
 func (r *record) addHeaders(payload []byte) {
