@@ -32,18 +32,11 @@
 #define NETLINK_NO_ENOBUFS 5
 #endif
 
-/* Room for everything in a packet message but the payload: headers and
- * every other attribute, with a wide margin (secctx, conntrack, L2 header). */
-#define NFQGO_MSG_OVERHEAD 4096
 /* Receive memory per queue: recvmmsg takes as many messages per call as fit
  * in this, each buffer big enough for one message at the copy range. */
 #define NFQGO_RECV_MEM (1 << 20)
 #define NFQGO_RECV_MIN_BATCH 4
 #define NFQGO_RECV_MAX_BATCH 64
-/* Verdict messages collect in one buffer and leave in one sendto when it
- * holds this much, or when the Go side asks (the consumer caught up). */
-#define NFQGO_VERDICT_FLUSH (64 * 1024)
-#define NFQGO_VERDICT_BUF (NFQGO_VERDICT_FLUSH + 0xffff + NFQGO_MSG_OVERHEAD)
 
 /* How long a configuration call waits for the kernel's answer. */
 #define NFQGO_ACK_TIMEOUT_MS 5000

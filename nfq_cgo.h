@@ -9,6 +9,14 @@
 #include <stddef.h>
 #include <stdbool.h>
 
+/* Room for everything in a packet message but the payload: headers and
+ * every other attribute, with a wide margin (secctx, conntrack, L2 header). */
+#define NFQGO_MSG_OVERHEAD 4096
+/* Verdict messages collect in one buffer and leave in one sendto when it
+ * holds this much, or when the Go side asks (the consumer caught up). */
+#define NFQGO_VERDICT_FLUSH (64 * 1024)
+#define NFQGO_VERDICT_BUF (NFQGO_VERDICT_FLUSH + 0xffff + NFQGO_MSG_OVERHEAD)
+
 /* Attribute presence bits; they match the Attr constants in packet.go. */
 #define NFQGO_ATTR_MARK        (1u << 0)
 #define NFQGO_ATTR_TIMESTAMP   (1u << 1)

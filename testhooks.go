@@ -71,5 +71,5 @@ func (q *Queue) everyPacketDecided() bool {
 	return undecided == 0
 }
 
-// verdictBufSize is the C side's verdict buffer size, NFQGO_VERDICT_BUF.
-const verdictBufSize = 64*1024 + 0xffff + 4096
+// verdictBufSize is the C side's verdict buffer size.
+const verdictBufSize = C.NFQGO_VERDICT_BUF
