@@ -41,14 +41,18 @@ func (q *Queue) sendVerdict(p *Packet, r verdictRequest) error {
 	if r.setConnMark {
 		setConnMark = 1
 	}
-	if q.caughtUp() {
-		flush = 1
-	}
 	var payload unsafe.Pointer
 	if r.hasPayload {
 		payload = unsafe.Pointer(&r.payload[0])
 	}
 	q.vmu.Lock()
+	// Decide under vmu: a verdict that sees the consumer behind leaves its
+	// message for a later one to send, and that later one may be given at
+	// this very moment on another goroutine; with the check and the message
+	// in one critical section, whichever comes second sends both.
+	if q.caughtUp() {
+		flush = 1
+	}
 	q.undecided.decide(p)
 	undecided, lowest := q.lowestUndecided()
 	rc := C.nfqgo_verdict(q.c, C.uint32_t(p.ID), C.uint32_t(r.verdict), setMark, C.uint32_t(r.mark),
