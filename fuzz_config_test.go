@@ -39,6 +39,9 @@ func FuzzConfigWithDefaults(f *testing.F) {
 		if wantRange == 0 {
 			wantRange = MaxCopyRange
 		}
+		if out.ThreadWait != DefaultThreadWait {
+			t.Fatalf("thread wait %v, want the default %v", out.ThreadWait, DefaultThreadWait)
+		}
 		if out.CopyMode != wantMode || out.CopyRange != wantRange {
 			t.Fatalf("copy mode %v/%d, want %v/%d", out.CopyMode, out.CopyRange, wantMode, wantRange)
 		}

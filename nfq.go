@@ -31,6 +31,12 @@ type Queue struct {
 	// call, and Close wakes it by closing the duplicate.
 	poll    *os.File
 	pollRaw syscall.RawConn
+	// wakeFD is an eventfd that ends the loop's wait in its own thread
+	// (threadwait.go); -1 until registerPoll.
+	wakeFD    int
+	lastYield time.Duration // since monoEpoch, when the loop last yielded
+	// receivedAtWait is stats.received when the loop last waited.
+	receivedAtWait uint64
 
 	// Lock order: rx, then life, then vmu.
 	//
@@ -93,7 +99,7 @@ func Open(cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, &OpError{Op: "open", Queue: cfg.Queue, Err: err}
 	}
-	q := &Queue{cfg: cfg, done: make(chan struct{}), loopDone: make(chan struct{})}
+	q := &Queue{cfg: cfg, wakeFD: -1, done: make(chan struct{}), loopDone: make(chan struct{})}
 	q.handle = cgo.NewHandle(q)
 
 	var cerr C.int
@@ -133,8 +139,13 @@ func Open(cfg Config) (*Queue, error) {
 	return q, nil
 }
 
-// registerPoll puts a duplicate of the socket in the Go runtime's poller.
+// registerPoll puts a duplicate of the socket in the Go runtime's poller,
+// and makes the eventfd that wakes the loop from a wait in its thread.
 func (q *Queue) registerPoll() error {
+	var err error
+	if q.wakeFD, err = newWakeFD(); err != nil {
+		return err
+	}
 	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(C.nfqgo_fd(q.c)), syscall.F_DUPFD_CLOEXEC, 0)
 	if errno != 0 {
 		return errno
@@ -152,7 +163,6 @@ func (q *Queue) registerPoll() error {
 	if err := syscall.SetNonblock(fd, false); err != nil {
 		return err
 	}
-	var err error
 	q.pollRaw, err = q.poll.SyscallConn()
 	return err
 }
@@ -209,8 +219,10 @@ func (q *Queue) configure(call func() C.int) error {
 	rc := call()
 	if len(q.pending) > 0 && q.poll != nil {
 		// Packets arrived while the call waited for its ACK and the
-		// socket shows no more data: wake the loop, which may be parked.
+		// socket shows no more data: wake the loop, which may be parked
+		// or waiting in its thread.
 		q.poll.SetReadDeadline(time.Unix(1, 0))
+		efdPost(q.wakeFD)
 	}
 	return errnoErr(rc)
 }
@@ -233,14 +245,22 @@ func (q *Queue) Close() error {
 	q.closeOnce.Do(func() {
 		q.closed.Store(true)
 		close(q.done)
+		if q.wakeFD >= 0 {
+			efdPost(q.wakeFD) // ends a wait in the loop's thread
+		}
 		if q.poll != nil {
-			q.poll.Close() // wakes the loop if it is parked
+			// Wakes the loop if it is parked, and waits for it to leave
+			// the poller's read callback, where it waits on wakeFD.
+			q.poll.Close()
 		}
 		q.rx.Lock()
 		q.life.Lock()
 		q.closeErr = q.teardown()
 		q.life.Unlock()
 		q.rx.Unlock()
+		if q.wakeFD >= 0 {
+			efdClose(q.wakeFD) // configure, which posts to it, holds rx
+		}
 		q.kstats.close()
 		q.ifn.close()
 		q.handle.Delete()

@@ -4,13 +4,14 @@
 // libnfnetlink, which drops some packet messages it meets meanwhile and
 // mistakes the kernel's answer to an earlier verdict for its own; owning the
 // socket lets every message that arrives take the one receive path.
-#define _GNU_SOURCE /* recvmmsg */
+#define _GNU_SOURCE /* recvmmsg, ppoll */
 #include "nfq_cgo.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <endian.h>
 #include <arpa/inet.h>
@@ -636,6 +637,23 @@ int nfqgo_drain(struct nfqgo_queue *q, int budget)
 			break; /* the socket is empty */
 	}
 	return err ? -err : handled;
+}
+
+int nfqgo_wait(int fd, int wake_fd, int64_t timeout_ns)
+{
+	struct pollfd pfds[2] = {{.fd = fd, .events = POLLIN}, {.fd = wake_fd, .events = POLLIN}};
+	struct timespec ts = {.tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000};
+	int n = ppoll(pfds, 2, &ts, NULL);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (pfds[1].revents & POLLIN) {
+		uint64_t count;
+		if (read(wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+			return -errno;
+	}
+	if (pfds[0].revents & (POLLIN | POLLERR))
+		return 1;
+	return pfds[1].revents ? 2 : 0;
 }
 
 uint64_t nfqgo_truncated(struct nfqgo_queue *q) { return q->truncated; }

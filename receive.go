@@ -195,25 +195,31 @@ type reader struct {
 	err   error
 }
 
-// readReady is called by the poller with the socket possibly readable. It
-// reports whether it got anything; false parks the loop until readable.
-func (q *Queue) readReady(uintptr) bool {
+// readReady is called by the poller with the socket possibly readable (fd
+// is the poller's duplicate). It reports whether it got anything; false
+// parks the loop until readable.
+func (q *Queue) readReady(fd uintptr) bool {
 	r := &q.reader
-	handled := 0
-	q.rx.Lock()
-	if len(q.pending) == 0 {
-		handled, r.err = q.drain()
+	for {
+		handled := 0
+		q.rx.Lock()
+		if len(q.pending) == 0 {
+			handled, r.err = q.drain()
+		}
+		if len(q.pending) > 0 {
+			r.batch, q.pending = q.pending, r.buf[:0]
+			q.handOut(r.batch)
+		}
+		q.rx.Unlock()
+		if r.batch != nil || handled > 0 || r.err != nil {
+			return true
+		}
+		q.flushVerdicts() // about to wait: no verdict may wait for company
+		if !q.waitInThread(fd) {
+			q.stats.parked.Add(1)
+			return false
+		}
 	}
-	if len(q.pending) > 0 {
-		r.batch, q.pending = q.pending, r.buf[:0]
-		q.handOut(r.batch)
-	}
-	q.rx.Unlock()
-	if r.batch == nil && handled == 0 && r.err == nil {
-		q.flushVerdicts() // about to park: no verdict may wait for company
-		return false
-	}
-	return true
 }
 
 // handOut registers packets about to be handed to the consumer as waiting

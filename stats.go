@@ -17,6 +17,9 @@ type Stats struct {
 	// are counted in DefaultVerdicts only.
 	ByVerdict VerdictCounts
 
+	// Waits counts how the receive loop waited for packets.
+	Waits WaitCounts
+
 	// Kernel is the kernel's own view of the queue, read when Stats is
 	// called; Kernel.Present is false when it could not be read.
 	Kernel KernelStats
@@ -26,6 +29,15 @@ type Stats struct {
 type VerdictCounts struct {
 	Accept, Drop, Repeat, Stop uint64
 	ToQueue                    uint64 // verdicts made by ToQueue, any target
+}
+
+// WaitCounts count the receive loop's waits for packets once the socket was
+// empty. Many Parked against few InThread, with steady traffic, says that
+// Config.ThreadWait is shorter than the gaps between packets (or that
+// GOMAXPROCS leaves no P to wait with).
+type WaitCounts struct {
+	InThread uint64 // waits in the loop's own thread that ended with the socket readable
+	Parked   uint64 // times the loop parked in Go's poller
 }
 
 // KernelStats are the kernel's counters for a queue, from
@@ -56,6 +68,8 @@ type counters struct {
 	received, verdicts, defaultVerdicts, overruns, verdictErrors atomic.Uint64
 
 	accept, drop, repeat, stop, toQueue atomic.Uint64
+
+	waitsInThread, parked atomic.Uint64
 }
 
 // countVerdict counts a verdict sent through a Packet method.
@@ -89,5 +103,6 @@ func (c *counters) snapshot() Stats {
 			Stop:    c.stop.Load(),
 			ToQueue: c.toQueue.Load(),
 		},
+		Waits: WaitCounts{InThread: c.waitsInThread.Load(), Parked: c.parked.Load()},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -93,11 +94,17 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, CopyPacket, c.CopyMode)
 	assert.Equal(t, uint32(MaxCopyRange), c.CopyRange)
 	assert.Equal(t, Drop, c.DefaultVerdict)
+	assert.Equal(t, DefaultThreadWait, c.ThreadWait)
 
-	c, err = Config{CopyMode: CopyMeta, CopyRange: 100}.withDefaults()
+	c, err = Config{CopyMode: CopyMeta, CopyRange: 100, ThreadWait: -1}.withDefaults()
 	require.NoError(t, err)
 	assert.Equal(t, CopyMeta, c.CopyMode)
 	assert.Equal(t, uint32(100), c.CopyRange)
+	assert.Equal(t, time.Duration(-1), c.ThreadWait, "negative turns the wait off and stays")
+
+	c, err = Config{ThreadWait: MaxThreadWait}.withDefaults()
+	require.NoError(t, err)
+	assert.Equal(t, MaxThreadWait, c.ThreadWait)
 }
 
 func TestConfigRejectsBadValues(t *testing.T) {
@@ -107,6 +114,7 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		"flags":           {Flags: 1 << 9},
 		"buffer":          {ReadBufferSize: -1},
 		"default verdict": {DefaultVerdict: Verdict(2)},
+		"thread wait":     {ThreadWait: MaxThreadWait + 1},
 	} {
 		_, err := c.withDefaults()
 		assert.ErrorIs(t, err, ErrInvalidConfig, name)

@@ -105,6 +105,7 @@ func main() {
 	mode := flag.String("mode", "chan", "API to consume with: "+strings.Join(modeNames(), ", "))
 	count := flag.Uint64("count", 0, "stop after this many packets (0: until SIGTERM/SIGINT)")
 	rcvbuf := flag.Int("rcvbuf", 8<<20, "socket receive buffer in bytes (same as the C consumers)")
+	threadWait := flag.Duration("thread-wait", 0, "nfq.Config.ThreadWait (0: the default; negative: off)")
 	list := flag.Bool("modes", false, "print the supported modes and exit")
 	flag.Parse()
 	if *list {
@@ -119,7 +120,7 @@ func main() {
 	if strings.HasSuffix(*mode, "-tuned") && !strings.Contains(os.Getenv("GODEBUG"), "schedtrace=") {
 		reexecTuned()
 	}
-	if err := run(uint16(*queue), "go-"+*mode, consume, *count, *rcvbuf); err != nil {
+	if err := run(uint16(*queue), "go-"+*mode, consume, *count, nfq.Config{ReadBufferSize: *rcvbuf, ThreadWait: *threadWait}); err != nil {
 		fmt.Fprintln(os.Stderr, "nfqconsumer:", err)
 		os.Exit(1)
 	}
@@ -141,11 +142,12 @@ func reexecTuned() {
 	os.Exit(1)
 }
 
-func run(queue uint16, name string, consume func(context.Context, *nfq.Queue, *counter) error, limit uint64, rcvbuf int) error {
+func run(queue uint16, name string, consume func(context.Context, *nfq.Queue, *counter) error, limit uint64, cfg nfq.Config) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	c := &counter{limit: limit}
-	q, err := nfq.Open(nfq.Config{Queue: queue, ReadBufferSize: rcvbuf})
+	cfg.Queue = queue
+	q, err := nfq.Open(cfg)
 	if err != nil {
 		return err
 	}
