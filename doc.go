@@ -84,6 +84,16 @@
 // each of QueueSet.Queues) or a callback run from one goroutine per queue
 // (QueueSet.Run). The kernel keeps each flow on one queue.
 //
+// Between packets, the receive loop first waits in a blocking call on its own
+// OS thread (Config.ThreadWait, 10ms by default), so that a packet arriving
+// soon is read as a C program would read it; only then does it park in Go's
+// poller, whose thread wakeups cost tens of microseconds per packet at low
+// rates. Such a wait holds a thread and a P: at most GOMAXPROCS-1 queues of
+// a process wait this way at once (none with GOMAXPROCS=1), and the runtime
+// takes the P back if other goroutines need it. Run gives the lowest latency:
+// Packets adds a goroutine handoff, and with it a thread wakeup, per packet
+// after a pause. Stats.Waits shows how the loop waited.
+//
 // Interface names (Queue.InterfaceName, Packet.InDevName, ...) and the
 // kernel's counters in Stats are those of the queue's network namespace,
 // whichever thread asks: Open keeps a route socket and the kernel's counter

@@ -35,6 +35,7 @@ for prog in sender sink prober; do
 	cc -O2 -Wall -o "$build/$prog" "bench/c/$prog.c"
 done
 go build -o "$build/nfqconsumer" ./bench/cmd/nfqconsumer
+go build -o "$build/passer" ./examples/passer
 go build -o "$build/nfqbench" ./bench/cmd/nfqbench
 
 ip netns add "$ns"

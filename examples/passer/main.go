@@ -27,6 +27,7 @@ import (
 func main() {
 	queue := flag.Uint("queue", 0, "NFQUEUE queue number (0-65535)")
 	quiet := flag.Bool("quiet", false, "print no line per packet, only the summary")
+	rcvbuf := flag.Int("rcvbuf", 0, "socket receive buffer in bytes, for bursts (0: the system default)")
 	flag.Parse()
 	if *queue > 65535 {
 		fmt.Fprintf(os.Stderr, "passer: -queue %d: queue numbers go from 0 to 65535\n", *queue)
@@ -34,7 +35,8 @@ func main() {
 	}
 
 	q, err := nfq.Open(nfq.Config{
-		Queue: uint16(*queue),
+		Queue:          uint16(*queue),
+		ReadBufferSize: *rcvbuf,
 		// Packets still waiting when the passer stops are let through.
 		DefaultVerdict: nfq.Accept,
 		OnError:        func(err error) { fmt.Fprintln(os.Stderr, "passer:", err) },

@@ -48,8 +48,9 @@ func (b *bench) setup() (func(), error) {
 	}, nil
 }
 
-// defaultConsumers lists the C references and every mode of nfqconsumer, so
-// a batch-verdict mode is measured as soon as the Go consumer has one.
+// defaultConsumers lists the C references, every mode of nfqconsumer (so a
+// batch-verdict mode is measured as soon as the Go consumer has one) and
+// examples/passer -quiet, the program people time first.
 func defaultConsumers(bin string) ([]string, error) {
 	out, err := exec.Command(filepath.Join(bin, "nfqconsumer"), "-modes").Output()
 	if err != nil {
@@ -71,7 +72,7 @@ func defaultConsumers(bin string) ([]string, error) {
 	for _, m := range modes {
 		names = append(names, "go-"+m)
 	}
-	return names, nil
+	return append(names, "passer"), nil
 }
 
 func (b *bench) consumerArgv(name string) ([]string, error) {
@@ -81,10 +82,12 @@ func (b *bench) consumerArgv(name string) ([]string, error) {
 		return []string{b.path("plain"), "-q", q, "-r", rb}, nil
 	case name == "c-batched":
 		return []string{b.path("batched"), "-q", q, "-r", rb}, nil
+	case name == "passer":
+		return []string{b.path("passer"), "-quiet", "-queue", q, "-rcvbuf", rb}, nil
 	case strings.HasPrefix(name, "go-"):
 		return []string{b.path("nfqconsumer"), "-queue", q, "-rcvbuf", rb, "-mode", strings.TrimPrefix(name, "go-")}, nil
 	}
-	return nil, fmt.Errorf("unknown consumer %q (want c-plain, c-batched or go-MODE)", name)
+	return nil, fmt.Errorf("unknown consumer %q (want c-plain, c-batched, passer or go-MODE)", name)
 }
 
 func (b *bench) path(prog string) string { return filepath.Join(b.opt.bin, prog) }

@@ -12,16 +12,12 @@ import (
 func (b *bench) throughput(round int, name string, size int) (s Sample, err error) {
 	s = Sample{Round: round, Kind: kindThroughput, Consumer: name, Size: size,
 		Result: new(result.Consumer), Sender: new(result.Sender), Sink: new(result.Sink), Kernel: new(result.QueueCounters)}
-	argv, err := b.consumerArgv(name)
-	if err != nil {
-		return s, err
-	}
 	sink, err := startDaemon([]string{b.path("sink"), "-p", strconv.Itoa(b.opt.port)})
 	if err != nil {
 		return s, err
 	}
 	defer sink.kill()
-	cons, err := startDaemon(argv)
+	cons, err := b.startConsumer(name)
 	if err != nil {
 		return s, err
 	}
@@ -41,8 +37,13 @@ func (b *bench) throughput(round int, name string, size int) (s Sample, err erro
 	if *s.Kernel, err = b.drained(); err != nil {
 		return s, err
 	}
-	if err := cons.stop(s.Result); err != nil {
+	if err := b.stopConsumer(name, cons, s.Result); err != nil {
 		return s, err
+	}
+	if s.Result.ActiveS == 0 {
+		// passer does not time its packets: the sender's blast is the
+		// window (slightly longer than the consumer's, so a floor).
+		s.Result.ActiveS = s.Sender.ElapsedS
 	}
 	if s.UDP, err = delivered(udp0, s.Result.Packets); err != nil {
 		return s, err
@@ -102,11 +103,7 @@ func (b *bench) drained() (result.QueueCounters, error) {
 // latency runs one consumer while the prober sends ICMP echoes through it.
 func (b *bench) latency(round int, name string) (s Sample, err error) {
 	s = Sample{Round: round, Kind: kindLatency, Consumer: name, Result: new(result.Consumer), Probe: new(result.Probe)}
-	argv, err := b.consumerArgv(name)
-	if err != nil {
-		return s, err
-	}
-	cons, err := startDaemon(argv)
+	cons, err := b.startConsumer(name)
 	if err != nil {
 		return s, err
 	}
@@ -114,7 +111,50 @@ func (b *bench) latency(round int, name string) (s Sample, err error) {
 	if err := b.probe(queuedAddr, s.Probe); err != nil {
 		return s, err
 	}
-	return s, cons.stop(s.Result)
+	return s, b.stopConsumer(name, cons, s.Result)
+}
+
+// startConsumer starts a consumer and waits until it is ready. passer says
+// so on stderr; the bench's own consumers print READY.
+func (b *bench) startConsumer(name string) (*daemon, error) {
+	argv, err := b.consumerArgv(name)
+	if err != nil {
+		return nil, err
+	}
+	if name == "passer" {
+		return startDaemonReadyOn(argv, "passer: queue ")
+	}
+	return startDaemon(argv)
+}
+
+// stopConsumer stops a consumer and fills res from what it printed; for
+// passer, from its summary line and the process's rusage.
+func (b *bench) stopConsumer(name string, d *daemon, res *result.Consumer) error {
+	if name != "passer" {
+		return d.stop(res)
+	}
+	last, err := d.stopLine()
+	if err != nil {
+		return err
+	}
+	if err := parsePasserSummary(last, res); err != nil {
+		return err
+	}
+	res.Consumer, res.Queue = name, b.opt.queue
+	res.UserS, res.SysS = d.rusage()
+	return nil
+}
+
+// parsePasserSummary reads the line passer prints when it stops.
+func parsePasserSummary(line string, res *result.Consumer) error {
+	var seen, verdicts, accepted, failed, defaults, overruns uint64
+	_, err := fmt.Sscanf(line, "passer: %d packets seen, %d verdicts given (%d accept, %d failed), %d default verdicts, %d overruns",
+		&seen, &verdicts, &accepted, &failed, &defaults, &overruns)
+	if err != nil {
+		return fmt.Errorf("passer: bad summary line %q: %v", line, err)
+	}
+	res.Packets, res.VerdictErrors, res.Overruns = accepted, failed, overruns
+	return nil
 }
 
 // baseline measures the same echoes without the queue: the kernel's share.

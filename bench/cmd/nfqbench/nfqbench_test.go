@@ -33,6 +33,20 @@ func TestDecodeLineRejectsDrift(t *testing.T) {
 	}
 }
 
+func TestParsePasserSummary(t *testing.T) {
+	var c result.Consumer
+	line := "passer: 1200 packets seen, 1199 verdicts given (1198 accept, 2 failed), 1 default verdicts, 3 overruns"
+	if err := parsePasserSummary(line, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Packets != 1198 || c.VerdictErrors != 2 || c.Overruns != 3 {
+		t.Errorf("parsed %+v", c)
+	}
+	if err := parsePasserSummary("passer: queue 3 open", &c); err == nil {
+		t.Error("a line that is not the summary was accepted")
+	}
+}
+
 func TestHelpers(t *testing.T) {
 	if m := median([]float64{3, 1, 2}); m != 2 {
 		t.Errorf("median odd = %v", m)

@@ -22,6 +22,10 @@ type daemon struct {
 	cmd   *exec.Cmd
 	ready chan struct{} // closed on READY
 	done  chan exit     // sent once the process has exited
+	// readyOnStderr, when set, is the start of the stderr line that says
+	// the program is ready, for programs that print no READY (passer).
+	readyOnStderr string
+	stderr        *io.PipeWriter // to watchStderr; closed once the process exited
 }
 
 // exit is how a daemon ended: its last stdout line and Wait's error.
@@ -36,14 +40,24 @@ const (
 )
 
 // startDaemon starts argv and waits for its READY line.
-func startDaemon(argv []string) (*daemon, error) {
+func startDaemon(argv []string) (*daemon, error) { return startDaemonReadyOn(argv, "") }
+
+// startDaemonReadyOn starts argv and waits for its READY line or, with
+// readyOnStderr set, for a stderr line starting with it.
+func startDaemonReadyOn(argv []string, readyOnStderr string) (*daemon, error) {
 	d := &daemon{
-		name:  baseName(argv[0]),
-		cmd:   exec.Command(argv[0], argv[1:]...),
-		ready: make(chan struct{}),
-		done:  make(chan exit, 1),
+		name:          baseName(argv[0]),
+		cmd:           exec.Command(argv[0], argv[1:]...),
+		ready:         make(chan struct{}),
+		done:          make(chan exit, 1),
+		readyOnStderr: readyOnStderr,
 	}
 	d.cmd.Stderr = os.Stderr
+	if readyOnStderr != "" {
+		pr, pw := io.Pipe()
+		d.cmd.Stderr, d.stderr = pw, pw
+		go d.watchStderr(pr)
+	}
 	out, err := d.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -63,10 +77,23 @@ func startDaemon(argv []string) (*daemon, error) {
 	}
 }
 
+// watchStderr passes stderr on and closes ready at the readyOnStderr line.
+func (d *daemon) watchStderr(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	readySeen := false
+	for sc.Scan() {
+		if !readySeen && strings.HasPrefix(sc.Text(), d.readyOnStderr) {
+			readySeen = true
+			close(d.ready)
+		}
+		fmt.Fprintln(os.Stderr, sc.Text())
+	}
+}
+
 func (d *daemon) read(out io.Reader) {
 	sc := bufio.NewScanner(out)
 	var last string
-	readySeen := false
+	readySeen := d.readyOnStderr != ""
 	for sc.Scan() {
 		if !readySeen && sc.Text() == "READY" {
 			readySeen = true
@@ -75,24 +102,46 @@ func (d *daemon) read(out io.Reader) {
 		}
 		last = sc.Text()
 	}
-	d.done <- exit{strings.TrimSpace(last), d.cmd.Wait()}
+	err := d.cmd.Wait()
+	if d.stderr != nil {
+		d.stderr.Close()
+	}
+	d.done <- exit{strings.TrimSpace(last), err}
 }
 
 // stop sends SIGTERM and decodes the JSON line printed on the way out into v.
 func (d *daemon) stop(v any) error {
+	last, err := d.stopLine()
+	if err != nil {
+		return err
+	}
+	return decodeLine(d.name, last, v)
+}
+
+// stopLine sends SIGTERM and returns the last line printed on the way out.
+func (d *daemon) stopLine() (string, error) {
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return fmt.Errorf("%s: %v", d.name, err)
+		return "", fmt.Errorf("%s: %v", d.name, err)
 	}
 	select {
 	case e := <-d.done:
 		if e.err != nil {
-			return fmt.Errorf("%s: %v", d.name, e.err)
+			return "", fmt.Errorf("%s: %v", d.name, e.err)
 		}
-		return decodeLine(d.name, e.last, v)
+		return e.last, nil
 	case <-time.After(stopTimeout):
 		d.kill()
-		return fmt.Errorf("%s did not exit within %s of SIGTERM", d.name, stopTimeout)
+		return "", fmt.Errorf("%s did not exit within %s of SIGTERM", d.name, stopTimeout)
 	}
+}
+
+// rusage is the CPU time of the exited process.
+func (d *daemon) rusage() (user, sys float64) {
+	ru, ok := d.cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0, 0
+	}
+	return float64(ru.Utime.Nano()) / 1e9, float64(ru.Stime.Nano()) / 1e9
 }
 
 // kill ends the process if it still runs; safe to defer after stop.

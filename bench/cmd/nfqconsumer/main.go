@@ -23,23 +23,22 @@ import (
 	"github.com/nfq-go/nfq/bench/internal/result"
 )
 
-// modes maps -mode to a consume loop; -modes lists them, so the orchestrator
-// benchmarks exactly the APIs this build has.
-var modes = map[string]func(ctx context.Context, q *nfq.Queue, c *counter) error{
-	"chan": consumeChannel,
-	"run":  consumeRun,
-	// The same APIs in a process whose Go runtime monitor never sleeps
-	// deeply (see lowLatencyEnv): what a latency-sensitive deployment runs.
-	"chan-tuned": consumeChannel,
-	"run-tuned":  consumeRun,
+// modes maps -mode to a consume loop and the queue's Config.ThreadWait;
+// -modes lists them, so the orchestrator benchmarks exactly the APIs this
+// build has.
+var modes = map[string]mode{
+	"chan": {consumeChannel, 0},
+	"run":  {consumeRun, 0},
+	// The same APIs with a loop that always parks in Go's poller when the
+	// socket is empty: what ThreadWait saves at low rates.
+	"chan-park": {consumeChannel, -1},
+	"run-park":  {consumeRun, -1},
 }
 
-// lowLatencyEnv is the GODEBUG setting the README recommends for low packet
-// rates: with a scheduler trace period set (here about 24 days, so it never
-// prints after the first line), the runtime's monitor thread never enters
-// its deep sleep, which the first cgo call after an idle spell must
-// otherwise end with a cross-CPU wakeup on the packet's path.
-const lowLatencyEnv = "schedtrace=2147483647"
+type mode struct {
+	consume    func(ctx context.Context, q *nfq.Queue, c *counter) error
+	threadWait time.Duration // Config.ThreadWait; -thread-wait overrides it
+}
 
 // consumeChannel is the channel API, one Accept per packet.
 func consumeChannel(ctx context.Context, q *nfq.Queue, c *counter) error {
@@ -105,41 +104,25 @@ func main() {
 	mode := flag.String("mode", "chan", "API to consume with: "+strings.Join(modeNames(), ", "))
 	count := flag.Uint64("count", 0, "stop after this many packets (0: until SIGTERM/SIGINT)")
 	rcvbuf := flag.Int("rcvbuf", 8<<20, "socket receive buffer in bytes (same as the C consumers)")
-	threadWait := flag.Duration("thread-wait", 0, "nfq.Config.ThreadWait (0: the default; negative: off)")
+	threadWait := flag.Duration("thread-wait", 0, "nfq.Config.ThreadWait (0: the mode's; negative: off)")
 	list := flag.Bool("modes", false, "print the supported modes and exit")
 	flag.Parse()
 	if *list {
 		fmt.Println(strings.Join(modeNames(), " "))
 		return
 	}
-	consume, ok := modes[*mode]
+	m, ok := modes[*mode]
 	if !ok || *queue > 0xffff {
 		fmt.Fprintf(os.Stderr, "nfqconsumer: bad -mode %q or -queue %d\n", *mode, *queue)
 		os.Exit(2)
 	}
-	if strings.HasSuffix(*mode, "-tuned") && !strings.Contains(os.Getenv("GODEBUG"), "schedtrace=") {
-		reexecTuned()
+	if *threadWait == 0 {
+		*threadWait = m.threadWait
 	}
-	if err := run(uint16(*queue), "go-"+*mode, consume, *count, nfq.Config{ReadBufferSize: *rcvbuf, ThreadWait: *threadWait}); err != nil {
+	if err := run(uint16(*queue), "go-"+*mode, m.consume, *count, nfq.Config{ReadBufferSize: *rcvbuf, ThreadWait: *threadWait}); err != nil {
 		fmt.Fprintln(os.Stderr, "nfqconsumer:", err)
 		os.Exit(1)
 	}
-}
-
-// reexecTuned runs this program again with lowLatencyEnv: GODEBUG is read
-// when the runtime starts.
-func reexecTuned() {
-	self, err := os.Executable()
-	if err == nil {
-		godebug := lowLatencyEnv
-		if old := os.Getenv("GODEBUG"); old != "" {
-			godebug = old + "," + godebug
-		}
-		env := append(os.Environ(), "GODEBUG="+godebug)
-		err = syscall.Exec(self, os.Args, env)
-	}
-	fmt.Fprintln(os.Stderr, "nfqconsumer: re-exec with GODEBUG:", err)
-	os.Exit(1)
 }
 
 func run(queue uint16, name string, consume func(context.Context, *nfq.Queue, *counter) error, limit uint64, cfg nfq.Config) error {
