@@ -103,7 +103,7 @@ func (b *bench) runAll() *Run {
 		Consumers: o.consumers,
 		Settings: Settings{
 			Rounds: o.rounds, DurationS: o.duration.Seconds(), Sizes: o.sizes, Pings: o.pings,
-			PingIntervalUs: int(o.pingInterval / time.Microsecond), RcvBuf: o.rcvbuf, Quick: o.quick,
+			PingIntervalUs: int(o.pingInterval / time.Microsecond), WarmupS: o.warmup.Seconds(), RcvBuf: o.rcvbuf, Quick: o.quick,
 		},
 	}
 	record := func(s Sample, err error) {

@@ -29,6 +29,7 @@ type options struct {
 	sizes        []int
 	pings        int
 	pingInterval time.Duration
+	warmup       time.Duration
 	queue        uint16
 	port         int
 	rcvbuf       int
@@ -49,6 +50,7 @@ func main() {
 	flag.StringVar(&sizes, "sizes", "64,1400", "UDP payload sizes in bytes")
 	flag.IntVar(&o.pings, "pings", 1500, "ICMP echoes per latency measurement")
 	flag.DurationVar(&o.pingInterval, "ping-interval", 2*time.Millisecond, "time between ICMP echoes")
+	flag.DurationVar(&o.warmup, "warmup", 300*time.Millisecond, "UDP blast through each consumer before its echoes, so that latency is measured warm (0: none)")
 	flag.UintVar(&queue, "queue", 7, "NFQUEUE number")
 	flag.IntVar(&o.port, "port", 9999, "UDP port of the traffic")
 	flag.IntVar(&o.rcvbuf, "rcvbuf", 8<<20, "netlink receive buffer of every consumer, bytes")

@@ -14,8 +14,12 @@ func writeMarkdown(w io.Writer, r *Run, s summary) {
 	fmt.Fprintf(w, "# nfq consumer benchmark\n\n")
 	fmt.Fprintf(w, "%s, Linux %s, %s (%d cores), %s, libnetfilter_queue %s.  \n",
 		r.Date.Format("2006-01-02 15:04 UTC"), r.Host.Kernel, r.Host.CPU, r.Host.Cores, r.Host.Go, r.Host.LibNFQ)
-	fmt.Fprintf(w, "%d rounds in rotated order; per round and consumer %.0f s of UDP per size and %d ICMP echoes at %d/s. ",
+	fmt.Fprintf(w, "%d rounds in rotated order; per round and consumer %.0f s of UDP per size and %d ICMP echoes at %d/s",
 		st.Rounds, st.DurationS, st.Pings, 1000000/max(st.PingIntervalUs, 1))
+	if st.WarmupS > 0 {
+		fmt.Fprintf(w, " (after %.1f s of UDP through the same process)", st.WarmupS)
+	}
+	fmt.Fprint(w, ". ")
 	fmt.Fprintf(w, "Figures are medians over rounds; ratios are to %s. Produced by `bench/run.sh`", reference)
 	if st.Quick {
 		fmt.Fprint(w, " `-quick` (a smoke run: too short for conclusions)")
@@ -87,7 +91,9 @@ func writeMarkdown(w io.Writer, r *Run, s summary) {
   after the verdict). **kernel drops** come from /proc/net/netfilter/nfnetlink_queue, summed over
   rounds: queue full (queue_dropped) and consumer socket buffer full (queue_user_dropped).
 - **Latency**: one echo in flight at a time; only the echo request is queued (the reply is not).
-  The no-queue row probes 127.0.0.2, which no rule matches.
+  The no-queue row probes 127.0.0.2, which no rule matches. Before its echoes, each consumer
+  passes a short UDP blast (-warmup): a fresh Go process page-faults on new heap memory every
+  dozen packets or so until its first GC cycle, which a long-running consumer is long past.
 - c-plain is the textbook loop (one recv and one nfq_set_verdict per packet); c-batched takes
   many messages per recvmmsg and accepts them with one nfq_set_verdict_batch; go-chan is
   Queue.Packets, go-run is Queue.Run, each with one Accept per packet (any other go-MODE row is

@@ -24,6 +24,7 @@ type Settings struct {
 	Sizes          []int   `json:"sizes"`
 	Pings          int     `json:"pings"`
 	PingIntervalUs int     `json:"ping_interval_us"`
+	WarmupS        float64 `json:"warmup_s,omitempty"`
 	RcvBuf         int     `json:"rcvbuf"`
 	Quick          bool    `json:"quick"`
 }
