@@ -21,9 +21,10 @@ import (
 // (entersyscall). A loop parked in the poller pays that, plus the poller's
 // own thread wakeups, on the first packet after every quiet spell: tens of
 // microseconds on a virtual machine, three times what the C loop needs for
-// the whole round trip. A thread blocked in a C call keeps its P for up to
-// 10ms before sysmon takes it back (when the P has no other work and another
-// is idle), and sysmon stays out of deep sleep meanwhile: a packet arriving
+// the whole round trip. A thread blocked in a C call keeps its P while the P
+// has no other work and another P is idle, for up to 10ms per call, as long
+// as its goroutine passed through the scheduler within the last 10ms (see
+// yield); sysmon stays out of deep sleep meanwhile, and a packet arriving
 // then takes the same path as in a C program.
 
 // yieldEvery bounds the time between the loop's passes through the
