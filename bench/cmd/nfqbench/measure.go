@@ -12,7 +12,7 @@ import (
 func (b *bench) throughput(round int, name string, size int) (s Sample, err error) {
 	s = Sample{Round: round, Kind: kindThroughput, Consumer: name, Size: size,
 		Result: new(result.Consumer), Sender: new(result.Sender), Sink: new(result.Sink), Kernel: new(result.QueueCounters)}
-	sink, err := startDaemon([]string{b.path("sink"), "-p", strconv.Itoa(b.opt.port)})
+	sink, err := b.startSink()
 	if err != nil {
 		return s, err
 	}
@@ -27,10 +27,8 @@ func (b *bench) throughput(round int, name string, size int) (s Sample, err erro
 	if err != nil {
 		return s, err
 	}
-	sender := []string{b.path("sender"), "-p", strconv.Itoa(b.opt.port), "-s", strconv.Itoa(size),
-		"-d", strconv.FormatFloat(b.opt.duration.Seconds(), 'f', 3, 64)}
 	machine := takeCPUSnapshot()
-	if err := runJSON(sender, b.opt.duration+30*time.Second, s.Sender); err != nil {
+	if err := b.blast(size, b.opt.duration, s.Sender); err != nil {
 		return s, err
 	}
 	busy := machine.busyCores()
@@ -126,20 +124,31 @@ func (b *bench) warmUp() error {
 	if b.opt.warmup <= 0 {
 		return nil
 	}
-	sink, err := startDaemon([]string{b.path("sink"), "-p", strconv.Itoa(b.opt.port)})
+	sink, err := b.startSink()
 	if err != nil {
 		return err
 	}
 	defer sink.kill()
-	sender := []string{b.path("sender"), "-p", strconv.Itoa(b.opt.port), "-s", "64",
-		"-d", strconv.FormatFloat(b.opt.warmup.Seconds(), 'f', 3, 64)}
-	if err := runJSON(sender, b.opt.warmup+30*time.Second, new(result.Sender)); err != nil {
+	if err := b.blast(64, b.opt.warmup, new(result.Sender)); err != nil {
 		return err
 	}
 	if _, err := b.drained(); err != nil {
 		return err
 	}
 	return sink.stop(new(result.Sink))
+}
+
+// startSink starts the UDP sink the blasts go to.
+func (b *bench) startSink() (*daemon, error) {
+	return startDaemon([]string{b.path("sink"), "-p", strconv.Itoa(b.opt.port)})
+}
+
+// blast sends UDP datagrams of size payload bytes through the queue for d
+// and decodes the sender's result into out.
+func (b *bench) blast(size int, d time.Duration, out *result.Sender) error {
+	sender := []string{b.path("sender"), "-p", strconv.Itoa(b.opt.port), "-s", strconv.Itoa(size),
+		"-d", strconv.FormatFloat(d.Seconds(), 'f', 3, 64)}
+	return runJSON(sender, d+30*time.Second, out)
 }
 
 // startConsumer starts a consumer and waits until it is ready. passer says
