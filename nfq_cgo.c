@@ -651,7 +651,9 @@ int nfqgo_wait(int fd, int wake_fd, int64_t timeout_ns)
 		if (read(wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 			return -errno;
 	}
-	if (pfds[0].revents & (POLLIN | POLLERR))
+	/* Any event on the socket (an error, a hang-up) goes to the read,
+	 * which reports it; only a quiet socket may be waited on again. */
+	if (pfds[0].revents)
 		return 1;
 	return pfds[1].revents ? 2 : 0;
 }

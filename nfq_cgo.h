@@ -133,8 +133,8 @@ int nfqgo_verdict_batch(struct nfqgo_queue *q, uint32_t id, uint32_t verdict);
 
 /* nfqgo_wait blocks until fd is readable, wake_fd (an eventfd) is signalled
  * or timeout_ns pass, on the calling thread. A signal on wake_fd is consumed.
- * Returns 1 when fd is readable, 2 when only woken, 0 on timeout or EINTR,
- * or -errno. */
+ * Returns 1 when fd is readable or has an error, 2 when only woken, 0 on
+ * timeout or EINTR, or -errno. */
 int nfqgo_wait(int fd, int wake_fd, int64_t timeout_ns);
 
 /* nfqgo_fd is the netlink socket, for readiness polling. */
