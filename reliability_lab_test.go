@@ -33,10 +33,10 @@ type relLab struct {
 	mu        sync.Mutex
 	arrived   map[int]int       // packet number -> times it arrived
 	arrivedAt map[int]time.Time // packet number -> when it first arrived
-	others  []string    // payloads that are not packet numbers
-	next    int         // number of the next packet to send
-	change  chan struct{}
-	stopped chan struct{}
+	others    []string          // payloads that are not packet numbers
+	next      int               // number of the next packet to send
+	change    chan struct{}
+	stopped   chan struct{}
 
 	// pause, write-held, holds back the sender of load and loadPaced.
 	pause sync.RWMutex
