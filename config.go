@@ -2,6 +2,7 @@ package nfq
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -115,6 +116,7 @@ type Config struct {
 	// ReadBufferSize is the socket receive buffer in bytes. Raise it for
 	// bursts; 0 keeps the system default. Values above
 	// net.core.rmem_max need CAP_NET_ADMIN, which a queue needs anyway.
+	// At most math.MaxInt32, what the socket option takes.
 	ReadBufferSize int
 
 	// NoENOBUFS asks the kernel not to report receive-buffer overruns
@@ -175,6 +177,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ReadBufferSize < 0 {
 		return c, fmt.Errorf("%w: negative read buffer size %d", ErrInvalidConfig, c.ReadBufferSize)
+	}
+	if int64(c.ReadBufferSize) > math.MaxInt32 {
+		return c, fmt.Errorf("%w: read buffer size %d is over %d, the most the socket option takes", ErrInvalidConfig, c.ReadBufferSize, math.MaxInt32)
 	}
 	if c.ThreadWait == 0 {
 		c.ThreadWait = DefaultThreadWait

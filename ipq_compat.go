@@ -14,10 +14,9 @@ package nfq
 // packets of a family without a handle are dropped, as ip_queue dropped
 // packets that had no listener.
 //
-// Differences to ip_queue: a replacement payload shorter than 20 bytes
-// replaces the packet (ip_queue ignored it); a second handle for the same
-// queue and family fails in ipq_create_handle with IPQErrBind and EBUSY
-// (ip_queue refused the second peer's messages with EBUSY).
+// Differences to ip_queue: a second handle for the same queue and family
+// fails in ipq_create_handle with IPQErrBind and EBUSY (ip_queue refused the
+// second peer's messages with EBUSY).
 
 import (
 	"errors"
@@ -436,7 +435,10 @@ func (h *IPQHandle) setVerdict(id uint64, verdict uint32, dataLen uint64, buf []
 	}
 	v := Verdict(verdict)
 	var opts []VerdictOption
-	if withPayload && v&verdictMask != Drop { // ip_queue let DROP carry a payload
+	// ip_queue let DROP carry a payload, and applied the verdict to the
+	// original packet when the payload was shorter than an IP header (the
+	// kernel would drop the packet instead).
+	if withPayload && v&verdictMask != Drop && int(dataLen) >= m.pkt.minReplacement(buf[:dataLen]) {
 		opts = append(opts, WithPayload(buf[:dataLen]))
 	}
 	err := m.pkt.SetVerdict(v, opts...)

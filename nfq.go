@@ -58,14 +58,21 @@ type Queue struct {
 	life   sync.RWMutex
 	closed atomic.Bool
 
-	// vmu guards the C side's buffer of verdict messages not yet sent, and
-	// undecided.
-	vmu       sync.Mutex
-	undecided undecided
-	vpending  int // verdict messages in the C side's buffer
+	// vmu guards the C side's buffer of verdict messages not yet sent, the
+	// fields below it and undecided. sendverdict.go says when a verdict
+	// leaves.
+	vmu        sync.Mutex
+	undecided  undecided
+	vpending   int           // verdict messages in the C side's buffer
+	vsince     time.Duration // since monoEpoch, when the buffer stopped being empty
+	flushTimer *time.Timer   // runs flushDue; nil until the first verdict waits
+	flushArmed bool          // flushDue is due to run
+	flushAfter time.Duration // flushDelay, or longer for tests that look at the buffer
+	// sendErr is the first failed send of buffered verdicts that the loop
+	// has not reported yet.
+	sendErr atomic.Pointer[OpError]
 	// undelivered counts packets of the current batch not yet handed to
-	// the consumer; with len(ch) it tells whether the consumer caught up,
-	// and so whether a verdict should leave now or wait for company.
+	// the consumer; with len(ch) it tells whether the consumer caught up.
 	undelivered atomic.Int32
 	ch          chan *Packet // the Packets channel, nil with Run
 
@@ -99,7 +106,7 @@ func Open(cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, &OpError{Op: "open", Queue: cfg.Queue, Err: err}
 	}
-	q := &Queue{cfg: cfg, wakeFD: -1, done: make(chan struct{}), loopDone: make(chan struct{})}
+	q := &Queue{cfg: cfg, wakeFD: -1, done: make(chan struct{}), loopDone: make(chan struct{}), flushAfter: flushDelay}
 	q.handle = cgo.NewHandle(q)
 
 	var cerr C.int
@@ -273,7 +280,6 @@ func (q *Queue) Close() error {
 
 // teardown runs with rx and life held and the queue marked closed.
 func (q *Queue) teardown() error {
-	var err error
 	if q.cfg.DefaultVerdict == Accept || q.cfg.DefaultVerdict == Stop {
 		// Let the kernel accept new packets itself while we finish, rather
 		// than queue them for the unbind to drop: fail-open with no room.
@@ -282,8 +288,7 @@ func (q *Queue) teardown() error {
 			C.nfqgo_set_maxlen(q.c, 0)
 		}
 		// Read what was already queued to us, so it gets the verdict too.
-		for C.nfqgo_drain(q.c, drainBudget) > 0 {
-		}
+		C.nfqgo_drain_rest(q.c)
 	}
 	// Every packet without a verdict: the pending ones never handed out
 	// and those handed out but not answered.
@@ -295,19 +300,11 @@ func (q *Queue) teardown() error {
 	if received, verdicts := q.stats.received.Load(), q.stats.verdicts.Load(); received > verdicts {
 		undecided = received - verdicts
 	}
-	q.vmu.Lock()
-	if q.gotAny && undecided > 0 {
-		// One message gives the verdict to every waiting packet with an id
-		// up to the latest received one; verdicts given earlier leave first.
-		if e := errnoErr(C.nfqgo_verdict_batch(q.c, C.uint32_t(q.lastID), C.uint32_t(q.cfg.DefaultVerdict))); e != nil {
-			err = &OpError{Op: "default verdict on close", Queue: q.cfg.Queue, Err: e}
-		} else {
-			q.stats.defaultVerdicts.Add(undecided)
-		}
-	} else if e := errnoErr(C.nfqgo_flush(q.c, -1, 0)); e != nil {
-		err = &OpError{Op: "send verdicts on close", Queue: q.cfg.Queue, Err: e}
+	batch := q.gotAny && undecided > 0
+	err := q.flushOnClose(batch, q.cfg.DefaultVerdict)
+	if batch && err == nil {
+		q.stats.defaultVerdicts.Add(undecided)
 	}
-	q.vmu.Unlock()
 	q.unbinding = true
 	q.truncatedAtClose = uint64(C.nfqgo_truncated(q.c))
 	C.nfqgo_close(q.c)

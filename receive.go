@@ -30,6 +30,9 @@ const channelBuffer = 64
 // A queue has one consumer: a second call to Packets or Run fails with
 // ErrBusy.
 func (q *Queue) Packets(ctx context.Context) (<-chan *Packet, error) {
+	if ctx == nil {
+		return nil, nilContext("packets", q.cfg.Queue)
+	}
 	if err := q.startConsuming("packets"); err != nil {
 		return nil, err
 	}
@@ -61,7 +64,7 @@ func (q *Queue) deliverTo(ctx context.Context, ch chan *Packet, ended func()) {
 			default:
 			}
 			// The consumer is behind: send the verdicts it gave so far
-			// before waiting for it.
+			// before waiting for it (sendverdict.go, rule 3).
 			q.flushVerdicts()
 			select {
 			case ch <- p:
@@ -94,10 +97,19 @@ func (q *Queue) Run(ctx context.Context, fn func(*Packet)) error {
 	if fn == nil {
 		return &OpError{Op: "run", Queue: q.cfg.Queue, Err: errors.New("nil callback")}
 	}
+	if ctx == nil {
+		return nilContext("run", q.cfg.Queue)
+	}
 	if err := q.startConsuming("run"); err != nil {
 		return err
 	}
 	return q.run(ctx, fn)
+}
+
+// nilContext is the error for a nil context, refused before anything starts.
+func nilContext(op string, queue uint16) error {
+	return &OpError{Op: op, Queue: queue, Err: errors.New("nil context"),
+		Hint: "pass a context; context.Background() consumes until Close"}
 }
 
 // run is Run once the queue is marked as consumed.
@@ -133,10 +145,10 @@ func (q *Queue) loop(deliver func(*Packet) bool) error {
 	var spare []*Packet
 	for {
 		batch, err := q.receive(spare)
-		q.undelivered.Store(int32(len(batch)))
+		q.batchReceived(len(batch))
 		for i, p := range batch {
 			batch[i] = nil // do not keep delivered packets alive
-			q.undelivered.Add(-1)
+			q.handedOut()
 			if q.closed.Load() {
 				continue // it had the default verdict; hand out nothing more
 			}
@@ -145,6 +157,9 @@ func (q *Queue) loop(deliver func(*Packet) bool) error {
 			}
 		}
 		spare = batch
+		if sendErr := q.sendError(); sendErr != nil && !q.closed.Load() {
+			q.report(sendErr)
+		}
 		switch {
 		case err == nil:
 		case q.closed.Load():
@@ -214,7 +229,7 @@ func (q *Queue) readReady(fd uintptr) bool {
 		if r.batch != nil || handled > 0 || r.err != nil {
 			return true
 		}
-		q.flushVerdicts() // about to wait: no verdict may wait for company
+		q.flushVerdicts() // about to wait (sendverdict.go, rule 3)
 		if !q.waitInThread(fd) {
 			q.stats.parked.Add(1)
 			return false
@@ -272,6 +287,11 @@ func (q *Queue) report(err error) {
 	if q.cfg.OnError != nil {
 		q.inReport.Add(1) // Close called from OnError must not wait for this loop
 		defer q.inReport.Add(-1)
+		if q.closed.Load() {
+			// A Close that saw inReport at 0 waits for this loop: do not
+			// keep it waiting for a report about a closed queue.
+			return
+		}
 		q.cfg.OnError(err)
 	}
 }

@@ -109,8 +109,7 @@ func handedOffLastOfBatch(t *testing.T, l *relLab) {
 	q := l.open(t, nfq.Config{})
 	defer q.Close()
 	l.sendN(t, 10)
-	release := make(chan struct{})
-	var held sync.WaitGroup
+	handed, release, decided := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
 		calls := 0
@@ -119,16 +118,19 @@ func handedOffLastOfBatch(t *testing.T, l *relLab) {
 				acceptOrClosed(t, p)
 				return
 			}
-			held.Go(func() {
+			close(handed)
+			go func() {
+				defer close(decided)
 				<-release
 				acceptOrClosed(t, p)
-			})
+			}()
 		})
 	}()
+	within(t, hang, "the hand-off", handed)
 	assert.Equal(t, 9, l.waitArrived(9, verdictBound+boundSlack, 0), "the accepted packets arrived while the last one is held")
 	assert.False(t, l.has(9))
 	close(release)
-	held.Wait()
+	within(t, hang, "the held packet's verdict", decided)
 	assert.Equal(t, 10, l.waitArrived(10, hang, 0))
 	require.NoError(t, q.Close())
 	require.NoError(t, <-done)
