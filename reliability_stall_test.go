@@ -101,6 +101,7 @@ func TestCloseFromOnErrorRightAfterAnOverrunIsPrompt(t *testing.T) {
 			select {
 			case d := <-took:
 				assert.Less(t, d, stallBound, "Close from OnError took %v", d)
+				t.Logf("Close from OnError: %v", d)
 			case <-time.After(hang):
 				t.Fatal("OnError was not called with the overrun")
 			}
@@ -133,7 +134,9 @@ func TestCloseDuringASlowOnErrorIsPrompt(t *testing.T) {
 			within(t, hang, "OnError with the overrun", inside)
 			start := time.Now()
 			require.NoError(t, q.Close())
-			assert.Less(t, time.Since(start), stallBound, "Close while the loop is inside OnError")
+			took := time.Since(start)
+			assert.Less(t, took, stallBound, "Close while the loop is inside OnError")
+			t.Logf("Close during OnError: %v", took)
 			checkClosedAfterOverrun(t, l, q, def, kq)
 			close(release)
 			within(t, hang, "the channel's end", consumed)
@@ -166,6 +169,7 @@ func TestSetCopyModeFromOnErrorRightAfterAnOverrun(t *testing.T) {
 	case r := <-res:
 		assert.NoError(t, r.err, "the kernel applied it")
 		assert.Less(t, r.took, stallBound, "SetCopyMode from OnError took %v", r.took)
+		t.Logf("SetCopyMode from OnError: %v", r.took)
 	case <-time.After(hang):
 		t.Fatal("OnError was not called with the overrun")
 	}
