@@ -158,21 +158,33 @@ func closeWithin(t *testing.T, c interface{ Close() error }) {
 	within(t, hang, "Close", done)
 }
 
+// consumer is what Queue and QueueSet have in common.
+type consumer interface {
+	Packets(context.Context) (<-chan *nfq.Packet, error)
+	Run(context.Context, func(*nfq.Packet)) error
+}
+
+// refusesNilContext checks that Packets and Run refuse a nil context with an
+// error, not a panic.
+func refusesNilContext(t *testing.T, c consumer) {
+	t.Helper()
+	var nilCtx context.Context
+	var err error
+	require.NotPanics(t, func() { _, err = c.Packets(nilCtx) })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nil context")
+	require.NotPanics(t, func() { err = c.Run(nilCtx, func(*nfq.Packet) {}) })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nil context")
+}
+
 // A nil context is refused before the queue counts as consumed: the queue
 // stays usable and closes.
 func TestNilContextIsRefusedAndTheQueueStaysUsable(t *testing.T) {
 	t.Parallel()
 	l := newRelLab(t, false)
 	q := l.open(t, nfq.Config{})
-	var nilCtx context.Context
-	var err error
-	require.NotPanics(t, func() { _, err = q.Packets(nilCtx) })
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "nil context")
-	require.NotPanics(t, func() { err = q.Run(nilCtx, func(*nfq.Packet) {}) })
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "nil context")
-
+	refusesNilContext(t, q)
 	ch, err := q.Packets(context.Background())
 	require.NoError(t, err, "the queue still takes its one consumer")
 	l.sendN(t, 1)
@@ -188,14 +200,7 @@ func TestNilContextIsRefusedByAQueueSet(t *testing.T) {
 	var err error
 	l.ns.Do(t, func() { s, err = nfq.OpenRange(l.first, l.last, nfq.Config{}) })
 	require.NoError(t, err)
-	var nilCtx context.Context
-	require.NotPanics(t, func() { _, err = s.Packets(nilCtx) })
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "nil context")
-	require.NotPanics(t, func() { err = s.Run(nilCtx, func(*nfq.Packet) {}) })
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "nil context")
-
+	refusesNilContext(t, s)
 	ch, err := s.Packets(context.Background())
 	require.NoError(t, err, "the set still takes its one consumer")
 	_, err = l.conns[0].Write([]byte("after the refusal"))

@@ -122,10 +122,7 @@ func TestCloseDuringASlowOnErrorIsPrompt(t *testing.T) {
 			cfg.DefaultVerdict = def
 			cfg.OnError = onFirstOverrun(func() {
 				close(inside)
-				select { // slow: say, a report over the network
-				case <-release:
-				case <-time.After(hang):
-				}
+				awaitRelease(release) // slow: say, a report over the network
 			})
 			q := l.open(t, cfg)
 			defer q.Close()

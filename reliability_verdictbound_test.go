@@ -30,6 +30,15 @@ const (
 	boundSlack   = 100 * time.Millisecond
 )
 
+// awaitRelease holds a packet, or a callback, until release is closed; hang
+// at most, so that a failed test does not hold it for ever.
+func awaitRelease(release <-chan struct{}) {
+	select {
+	case <-release:
+	case <-time.After(hang):
+	}
+}
+
 // waitQueued waits until ch holds n packets: the receive loop has handed out
 // a whole burst before the consumer looks at it.
 func waitQueued(t *testing.T, ch <-chan *nfq.Packet, n int) {
@@ -38,15 +47,23 @@ func waitQueued(t *testing.T, ch <-chan *nfq.Packet, n int) {
 		"the burst of %d reached the channel", n)
 }
 
-// A consumer keeps one packet of a burst for later and accepts the others:
-// they leave within the bound, not when the held one is decided.
-func heldLastOfBurst(t *testing.T, l *relLab) {
+// burstInChannel opens the lab's queue (closed at cleanup), consumes it with
+// Packets, and sends a burst of 10 that it waits to see in the channel.
+func burstInChannel(t *testing.T, l *relLab) <-chan *nfq.Packet {
+	t.Helper()
 	q := l.open(t, nfq.Config{})
-	defer q.Close()
+	t.Cleanup(func() { q.Close() })
 	ch, err := q.Packets(context.Background())
 	require.NoError(t, err)
 	l.sendN(t, 10)
 	waitQueued(t, ch, 10)
+	return ch
+}
+
+// A consumer keeps one packet of a burst for later and accepts the others:
+// they leave within the bound, not when the held one is decided.
+func heldLastOfBurst(t *testing.T, l *relLab) {
+	ch := burstInChannel(t, l)
 	for range 9 {
 		require.NoError(t, recvPacket(t, ch).Accept())
 	}
@@ -60,12 +77,7 @@ func heldLastOfBurst(t *testing.T, l *relLab) {
 // A consumer accepts the first packet of a burst, then is busy before it
 // reads the rest: the verdict it gave leaves meanwhile.
 func busyBeforeReadingTheRest(t *testing.T, l *relLab) {
-	q := l.open(t, nfq.Config{})
-	defer q.Close()
-	ch, err := q.Packets(context.Background())
-	require.NoError(t, err)
-	l.sendN(t, 10)
-	waitQueued(t, ch, 10)
+	ch := burstInChannel(t, l)
 	require.NoError(t, recvPacket(t, ch).Accept())
 	assert.Equal(t, 1, l.waitArrived(1, verdictBound+boundSlack, 0), "the verdict left while the consumer is busy")
 	for range 9 {
@@ -87,10 +99,7 @@ func slowCallbackInMidBatch(t *testing.T, l *relLab) {
 		done <- q.Run(context.Background(), func(p *nfq.Packet) {
 			if calls++; calls == 6 {
 				close(inside)
-				select {
-				case <-release:
-				case <-time.After(hang):
-				}
+				awaitRelease(release)
 			}
 			acceptOrClosed(t, p)
 		})
@@ -193,10 +202,7 @@ func TestWorkerPoolHoldingPacketsHoldsBackNoOtherVerdict(t *testing.T) {
 					if holding.Add(1) == workers {
 						close(allHolding)
 					}
-					select {
-					case <-release:
-					case <-time.After(hang):
-					}
+					awaitRelease(release)
 				}
 				acceptOrClosed(t, p)
 			}
