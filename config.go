@@ -138,7 +138,10 @@ type Config struct {
 	// thread and one of GOMAXPROCS's Ps: at most GOMAXPROCS-1 queues of a
 	// process wait this way at once, and none with GOMAXPROCS=1. 0 means
 	// DefaultThreadWait; a negative value turns the wait off; at most
-	// MaxThreadWait.
+	// MaxThreadWait. While the Packets consumer has packets it has not taken,
+	// the loop waits in slices of 1 ms, and at least one even with the wait
+	// turned off, to send the verdicts given meanwhile (see "When verdicts
+	// reach the kernel" in the package doc).
 	ThreadWait time.Duration
 
 	// OnError, when set, is called from the receive loop with errors that

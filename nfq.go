@@ -33,8 +33,11 @@ type Queue struct {
 	pollRaw syscall.RawConn
 	// wakeFD is an eventfd that ends the loop's wait in its own thread
 	// (threadwait.go); -1 until registerPoll.
-	wakeFD    int
-	lastYield time.Duration // since monoEpoch, when the loop last yielded
+	wakeFD int
+	// wakeRequested is set by configure when it wakes the parked loop with
+	// a read deadline in the past, until the loop has woken.
+	wakeRequested atomic.Bool
+	lastYield     time.Duration // since monoEpoch, when the loop last yielded
 	// receivedAtWait is stats.received when the loop last waited.
 	receivedAtWait uint64
 
@@ -61,13 +64,18 @@ type Queue struct {
 	// vmu guards the C side's buffer of verdict messages not yet sent, the
 	// fields below it and undecided. sendverdict.go says when a verdict
 	// leaves.
-	vmu        sync.Mutex
-	undecided  undecided
-	vpending   int           // verdict messages in the C side's buffer
-	vsince     time.Duration // since monoEpoch, when the buffer stopped being empty
-	flushTimer *time.Timer   // runs flushDue; nil until the first verdict waits
-	flushArmed bool          // flushDue is due to run
-	flushAfter time.Duration // flushDelay, or longer for tests that look at the buffer
+	vmu       sync.Mutex
+	undecided undecided
+	vpending  int // verdict messages in the C side's buffer
+	// oldest is when, since monoEpoch, the oldest verdict in the buffer was
+	// given, or 0 when the buffer is empty; written with vmu held.
+	oldest atomic.Int64
+	// away is set while the loop is inside OnError, where it cannot send
+	// verdicts: they leave at once then.
+	away atomic.Int32
+	// roomTimer keeps the deadline while the loop waits for room in the
+	// Packets channel; the loop's own.
+	roomTimer *time.Timer
 	// sendErr is the first failed send of buffered verdicts that the loop
 	// has not reported yet.
 	sendErr atomic.Pointer[OpError]
@@ -106,7 +114,7 @@ func Open(cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, &OpError{Op: "open", Queue: cfg.Queue, Err: err}
 	}
-	q := &Queue{cfg: cfg, wakeFD: -1, done: make(chan struct{}), loopDone: make(chan struct{}), flushAfter: flushDelay}
+	q := &Queue{cfg: cfg, wakeFD: -1, done: make(chan struct{}), loopDone: make(chan struct{})}
 	q.handle = cgo.NewHandle(q)
 
 	var cerr C.int
@@ -228,6 +236,7 @@ func (q *Queue) configure(call func() C.int) error {
 		// Packets arrived while the call waited for its ACK and the
 		// socket shows no more data: wake the loop, which may be parked
 		// or waiting in its thread.
+		q.wakeRequested.Store(true)
 		q.poll.SetReadDeadline(time.Unix(1, 0))
 		efdPost(q.wakeFD)
 	}

@@ -63,15 +63,7 @@ func (q *Queue) deliverTo(ctx context.Context, ch chan *Packet, ended func()) {
 				return true
 			default:
 			}
-			// The consumer is behind: send the verdicts it gave so far
-			// before waiting for it (sendverdict.go, rule 3).
-			q.flushVerdicts()
-			select {
-			case ch <- p:
-				return true
-			case <-q.done:
-				return false
-			}
+			return q.waitForRoom(ch, p) // the consumer is behind
 		})
 	}()
 }
@@ -155,6 +147,9 @@ func (q *Queue) loop(deliver func(*Packet) bool) error {
 			if !deliver(p) {
 				return nil
 			}
+			if q.ch == nil {
+				q.flushDue() // between Run callbacks (sendverdict.go, rule 5)
+			}
 		}
 		spare = batch
 		if sendErr := q.sendError(); sendErr != nil && !q.closed.Load() {
@@ -194,8 +189,11 @@ func (q *Queue) receive(buf []*Packet) ([]*Packet, error) {
 		case q.closed.Load():
 			return nil, ErrClosed
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			// configure woke us for packets it dispatched.
+			// configure woke us for packets it dispatched, or a park
+			// behind the consumer ended (sendverdict.go, rule 4).
+			q.wakeRequested.Store(false)
 			q.poll.SetReadDeadline(time.Time{})
+			q.flushVerdicts()
 		default:
 			return nil, &OpError{Op: "wait for packets", Queue: q.cfg.Queue, Err: err}
 		}
@@ -208,6 +206,10 @@ type reader struct {
 	buf   []*Packet
 	batch []*Packet
 	err   error
+	// parkedBehind is set while the loop parks with a deadline behind the
+	// consumer: it parks again until something arrives, without the wait
+	// in its thread.
+	parkedBehind bool
 }
 
 // readReady is called by the poller with the socket possibly readable (fd
@@ -216,6 +218,7 @@ type reader struct {
 func (q *Queue) readReady(fd uintptr) bool {
 	r := &q.reader
 	for {
+		q.flushDue() // between receive batches (sendverdict.go, rule 5)
 		handled := 0
 		q.rx.Lock()
 		if len(q.pending) == 0 {
@@ -227,14 +230,35 @@ func (q *Queue) readReady(fd uintptr) bool {
 		}
 		q.rx.Unlock()
 		if r.batch != nil || handled > 0 || r.err != nil {
+			if r.parkedBehind {
+				r.parkedBehind = false
+				q.poll.SetReadDeadline(time.Time{})
+			}
 			return true
 		}
-		q.flushVerdicts() // about to wait (sendverdict.go, rule 3)
-		if !q.waitInThread(fd) {
-			q.stats.parked.Add(1)
-			return false
+		q.flushVerdicts() // about to wait (sendverdict.go, rule 4)
+		if !r.parkedBehind && q.waitInThread(fd) {
+			continue
 		}
+		r.parkedBehind = q.parkBehind()
+		q.stats.parked.Add(1)
+		return false
 	}
+}
+
+// parkBehind gives the park the loop is about to make a deadline of
+// flushDelay if verdicts may wait for the loop meanwhile (sendverdict.go,
+// rule 4), and reports whether it did.
+func (q *Queue) parkBehind() bool {
+	if !q.behind() {
+		return false
+	}
+	q.poll.SetReadDeadline(time.Now().Add(flushDelay))
+	if q.wakeRequested.Load() {
+		// configure's wake-up, which the deadline just replaced.
+		q.poll.SetReadDeadline(time.Unix(1, 0))
+	}
+	return true
 }
 
 // handOut registers packets about to be handed to the consumer as waiting
@@ -292,6 +316,8 @@ func (q *Queue) report(err error) {
 			// keep it waiting for a report about a closed queue.
 			return
 		}
+		q.stepAway() // no verdict waits for OnError (sendverdict.go, rule 3)
+		defer q.stepBack()
 		q.cfg.OnError(err)
 	}
 }

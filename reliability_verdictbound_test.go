@@ -86,27 +86,34 @@ func busyBeforeReadingTheRest(t *testing.T, l *relLab) {
 	assert.Equal(t, 10, l.waitArrived(10, hang, 0))
 }
 
-// A Run callback takes its time over one packet of a batch (a lookup done
-// inline): the verdicts given by the callbacks before it leave meanwhile.
-func slowCallbackInMidBatch(t *testing.T, l *relLab) {
+// Run callbacks that take their time over packets of a batch (a lookup done
+// inline): the verdicts given before each leave once it returns, not at the
+// end of the batch. (While a callback runs, the loop cannot send verdicts:
+// the ones given before it in its batch wait for it, as the queue does.)
+func slowCallbacksInABatch(t *testing.T, l *relLab) {
 	q := l.open(t, nfq.Config{})
 	defer q.Close()
 	l.sendN(t, 10) // queued before Run starts: one receive batch
-	inside, release := make(chan struct{}), make(chan struct{})
+	inside := []chan struct{}{make(chan struct{}), make(chan struct{})}
+	release := []chan struct{}{make(chan struct{}), make(chan struct{})}
 	done := make(chan error, 1)
 	go func() {
 		calls := 0
 		done <- q.Run(context.Background(), func(p *nfq.Packet) {
-			if calls++; calls == 6 {
-				close(inside)
-				awaitRelease(release)
+			if calls++; calls == 6 || calls == 7 {
+				close(inside[calls-6])
+				awaitRelease(release[calls-6])
 			}
 			acceptOrClosed(t, p)
 		})
 	}()
-	within(t, hang, "the slow callback", inside)
-	assert.Equal(t, 5, l.waitArrived(5, verdictBound+boundSlack, 0), "the verdicts before the slow callback left")
-	close(release)
+	within(t, hang, "the first slow callback", inside[0])
+	time.Sleep(10 * verdictBound) // slow: the verdicts before it are due when it returns
+	close(release[0])
+	within(t, hang, "the second slow callback", inside[1])
+	assert.Equal(t, 6, l.waitArrived(6, verdictBound+boundSlack, 0),
+		"the verdicts up to the first slow callback left while the second runs")
+	close(release[1])
 	assert.Equal(t, 10, l.waitArrived(10, hang, 0))
 	require.NoError(t, q.Close())
 	require.NoError(t, <-done)
@@ -151,7 +158,7 @@ var heldVerdictCases = []struct {
 }{
 	{"Packets, the last of a burst held", heldLastOfBurst},
 	{"Packets, the consumer busy before reading the rest", busyBeforeReadingTheRest},
-	{"Run, a slow callback in mid-batch", slowCallbackInMidBatch},
+	{"Run, slow callbacks in a batch", slowCallbacksInABatch},
 	{"Run, the last of a batch handed to a goroutine", handedOffLastOfBatch},
 }
 

@@ -19,7 +19,8 @@ import (
 // Verdict messages collect in one buffer on the C side (nfqgo_verdict in
 // nfq_cgo.c) and leave together, in one sendto, so that a busy queue pays one
 // system call per batch of packets instead of one per packet. A verdict waits
-// there only while company is sure to come soon. It leaves:
+// there only while company is sure to come soon, and not longer than
+// flushDelay. It leaves:
 //
 //  1. At once, with the verdict that finds the consumer caught up: every
 //     packet received has reached it (none of the receive batch is still to
@@ -27,31 +28,42 @@ import (
 //     that could keep it company. With a QueueSet's shared channel, every
 //     queue's buffer leaves then (afterVerdict).
 //  2. At once, when the buffer holds NFQGO_VERDICT_FLUSH bytes (C side).
-//  3. When the receive loop is about to wait: for the socket (in its thread
-//     or in the poller) or for room in a full Packets channel.
-//  4. At the latest flushDelay after the oldest verdict in the buffer was
-//     given, by a timer armed when the buffer stops being empty.
-//  5. On Close, before the default verdicts.
+//  3. When the receive loop is about to wait for room in a full Packets
+//     channel, and every flushDelay while it waits (waitForRoom); at once
+//     while it is inside OnError, after sending the buffer (stepAway).
+//  4. When the receive loop is about to wait for the socket. While it waits
+//     with the consumer behind (packets of this queue without a verdict,
+//     and packets in the channel or a channel shared with other queues), it
+//     wakes every flushDelay to send what came meanwhile: its wait in its
+//     own thread goes in slices of flushDelay, at least one slice even with
+//     ThreadWait off, and a park in the poller has a read deadline
+//     (threadwait.go, receive.go).
+//  5. When the receive loop, between receive batches and between Run
+//     callbacks, finds the oldest verdict flushDelay old (flushDue).
+//  6. On Close, before the default verdicts.
 //
-// Rule 4 is the guarantee: a verdict is on its way to the kernel within
-// flushDelay of being given, whatever the other packets and the consumer do
-// (a packet held for long, a consumer that stops reading, a slow Run
-// callback, a slow OnError), plus the time the Go runtime takes to run a due
-// timer: it needs a P, and a goroutine that keeps every P busy without a
-// pause hands one over only when the scheduler preempts it. A timer, rather
-// than the loop's own waits, keeps the bound because the loop may be where
-// no deadline reaches it: in the consumer's callback, in OnError, or blocked
-// on the channel. Rules 1 to 3 make verdicts leave sooner, and rule 1 keeps
-// the busy case cheap: the consumer's last verdict of a batch sends the
-// batch's verdicts. The timer costs a clock read when the buffer stops being
-// empty and at most one run per flushDelay while verdicts keep waiting.
+// So a verdict is on its way to the kernel within flushDelay of being given,
+// plus the loop's way to its next check (draining one receive batch:
+// microseconds), whatever the other packets and the consumer do: a packet
+// held for long, a consumer that stops reading, verdicts from any goroutine.
+// One thing holds verdicts longer: a Run callback that blocks keeps the
+// verdicts given before it in its receive batch until it returns (it keeps
+// the whole queue waiting anyway). Add the time the Go runtime takes to run
+// the loop's goroutine or its deadline timer.
+//
+// The loop keeps the deadline in waits it makes anyway, not with a runtime
+// timer armed per batch: starting or stopping a timer wakes an idle thread
+// of the runtime, which in a busy Run loop measured six times the context
+// switches and 40% more CPU per packet. A busy queue starts a timer only
+// when its channel is full; a consumer that stays behind for longer than
+// ThreadWait costs the loop a wakeup per flushDelay.
 //
 // A send that fails loses the verdicts it carried (their packets get the
 // default verdict on Close): the verdict that sent them returns the error;
-// a send by the loop, the timer or another queue's verdict counts it in
+// a send by the loop or by another queue's verdict counts it in
 // Stats.VerdictErrors and leaves it for the loop to report to OnError.
 
-// flushDelay is the longest a verdict waits in the buffer (rule 4).
+// flushDelay is the longest a verdict waits in the buffer.
 const flushDelay = time.Millisecond
 
 // sendVerdict gives p its checked verdict.
@@ -87,8 +99,8 @@ func (q *Queue) sendVerdict(p *Packet, r verdictRequest) error {
 	// message for a later one to send, and that later one may be given at
 	// this very moment on another goroutine; with the check and the message
 	// in one critical section, whichever comes second sends both.
-	if q.caughtUp() {
-		flush = 1 // rule 1
+	if q.caughtUp() || q.away.Load() > 0 {
+		flush = 1 // rules 1 and 3
 	}
 	q.undecided.decide(p)
 	undecided, lowest := q.lowestUndecided()
@@ -117,50 +129,78 @@ func (q *Queue) caughtUp() bool {
 }
 
 // buffered records that n verdict messages wait in the C side's buffer, and
-// arms the deadline (rule 4) when the buffer stops being empty. Called with
-// vmu held.
+// since when the oldest has. Called with vmu held.
 func (q *Queue) buffered(n int) {
-	wasEmpty := q.vpending == 0
+	switch {
+	case n == 0:
+		q.oldest.Store(0)
+	case q.vpending == 0:
+		q.oldest.Store(int64(time.Since(monoEpoch)))
+	}
 	q.vpending = n
-	if n == 0 || !wasEmpty {
-		return
-	}
-	q.vsince = time.Since(monoEpoch)
-	if q.flushArmed {
-		return // flushDue runs soon and arms itself again for these
-	}
-	q.flushArmed = true
-	if q.flushTimer == nil {
-		q.flushTimer = time.AfterFunc(q.flushAfter, q.flushDue)
-	} else {
-		q.flushTimer.Reset(q.flushAfter)
-	}
 }
 
-// flushDue runs on the timer's goroutine: it sends the buffered verdicts if
-// the oldest has waited flushDelay, or waits for the rest of that time.
-func (q *Queue) flushDue() {
-	q.life.RLock()
-	defer q.life.RUnlock()
-	if q.closed.Load() {
-		return // Close sent them
+// behind reports whether a verdict given while the loop waits may have to
+// wait for it (rule 4): packets of this queue wait for their verdict while
+// the Packets channel has packets, or is shared with other queues, whose
+// packets may fill it meanwhile.
+func (q *Queue) behind() bool {
+	if q.ch == nil || (len(q.ch) == 0 && q.set == nil) {
+		return false
 	}
 	q.vmu.Lock()
 	defer q.vmu.Unlock()
-	if q.vpending == 0 {
-		q.flushArmed = false
-		return
-	}
-	if left := q.vsince + q.flushAfter - time.Since(monoEpoch); left > 0 {
-		q.flushTimer.Reset(left)
-		return
-	}
-	q.flushArmed = false
-	q.flushLocked()
+	_, any, _ := q.undecided.lowest()
+	return any
 }
 
-// flushVerdicts sends the verdicts waiting in the buffer: rule 3 for the
-// receive loop, rule 1 for the other queues of a set.
+// flushDue sends the buffer if its oldest verdict has waited flushDelay
+// (rule 5): an atomic load, and a clock read while verdicts wait.
+func (q *Queue) flushDue() {
+	if since := q.oldest.Load(); since != 0 && time.Since(monoEpoch)-time.Duration(since) >= flushDelay {
+		q.flushVerdicts()
+	}
+}
+
+// waitForRoom hands p to the full channel ch once the consumer makes room,
+// sending the buffered verdicts first and every flushDelay meanwhile (rule
+// 3). The consumer's verdicts keep collecting meanwhile: if they left at
+// once instead, a consumer that fell behind would pay a send per verdict and
+// fall further behind. It reports false if the queue closed meanwhile.
+func (q *Queue) waitForRoom(ch chan *Packet, p *Packet) bool {
+	q.flushVerdicts()
+	if q.roomTimer == nil {
+		q.roomTimer = time.NewTimer(flushDelay)
+	} else {
+		q.roomTimer.Reset(flushDelay)
+	}
+	defer q.roomTimer.Stop()
+	for {
+		select {
+		case ch <- p:
+			return true
+		case <-q.done:
+			return false
+		case <-q.roomTimer.C:
+			q.flushVerdicts()
+			q.roomTimer.Reset(flushDelay)
+		}
+	}
+}
+
+// stepAway and stepBack bracket OnError, where the loop cannot send
+// verdicts (rule 3): verdicts given meanwhile leave at once, and those in
+// the buffer leave first. The mark goes up before the flush, so a verdict
+// that missed it is in the buffer by then.
+func (q *Queue) stepAway() {
+	q.away.Add(1)
+	q.flushVerdicts()
+}
+
+func (q *Queue) stepBack() { q.away.Add(-1) }
+
+// flushVerdicts sends the verdicts waiting in the buffer: rules 3 to 5 for
+// the receive loop, rule 1 for the other queues of a set.
 func (q *Queue) flushVerdicts() {
 	q.life.RLock()
 	defer q.life.RUnlock()
@@ -173,15 +213,15 @@ func (q *Queue) flushVerdicts() {
 }
 
 // flushLocked sends the buffer, with life read-held and vmu held. A failure
-// waits for the loop to report it (sendError), so that OnError is only ever
-// called from the loop.
+// waits for the loop to report it (sendError), so that OnError is called
+// only from the loop, and not from inside a flush.
 func (q *Queue) flushLocked() {
 	if q.vpending == 0 {
 		return // nothing to send: spare the crossing
 	}
 	undecided, lowest := q.lowestUndecided()
 	rc := C.nfqgo_flush(q.c, undecided, lowest)
-	q.vpending = 0
+	q.buffered(0)
 	if err := errnoErr(rc); err != nil {
 		q.stats.verdictErrors.Add(1)
 		q.sendErr.CompareAndSwap(nil, &OpError{Op: "send verdicts", Queue: q.cfg.Queue, Err: err,
@@ -199,15 +239,12 @@ func (q *Queue) sendError() error {
 }
 
 // flushOnClose sends the buffered verdicts, then gives verdict to every
-// waiting packet with an id up to lastID if any is undecided (rule 5). It
-// runs in Close, with life held for writing.
+// waiting packet with an id up to lastID if undecided (rule 6). It runs in
+// Close, with life held for writing.
 func (q *Queue) flushOnClose(undecided bool, verdict Verdict) error {
 	q.vmu.Lock()
 	defer q.vmu.Unlock()
-	if q.flushTimer != nil {
-		q.flushTimer.Stop()
-	}
-	q.vpending = 0
+	q.buffered(0)
 	if undecided {
 		// One message gives the verdict to every waiting packet with an id
 		// up to the latest received one; verdicts given earlier leave first.

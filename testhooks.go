@@ -8,10 +8,7 @@ package nfq
 */
 import "C"
 
-import (
-	"time"
-	"unsafe"
-)
+import "unsafe"
 
 // dispatch feeds one netlink datagram, as the kernel would send it, through
 // the same parse and dispatch path as received ones. Tests use it for
@@ -40,15 +37,10 @@ func (q *Queue) takePending(buf []*Packet) []*Packet {
 }
 
 // holdVerdicts makes verdicts wait in the buffer instead of leaving at once:
-// the queue believes the consumer still has a packet to take, and the
-// deadline is an hour away. Only for a queue whose receive loop is not
-// running (nothing else resets the count).
-func (q *Queue) holdVerdicts() {
-	q.vmu.Lock()
-	q.flushAfter = time.Hour
-	q.vmu.Unlock()
-	q.undelivered.Store(1)
-}
+// the queue believes the consumer still has a packet to take. Only for a
+// queue whose receive loop is not running (nothing else resets the count,
+// and nothing else keeps the deadline).
+func (q *Queue) holdVerdicts() { q.undelivered.Store(1) }
 
 // takePendingVerdicts returns the bytes that flushing the pending verdicts
 // would send now (one datagram), and forgets them without sending. As in a
