@@ -202,7 +202,9 @@ func TestWorkerPoolHoldingPacketsHoldsBackNoOtherVerdict(t *testing.T) {
 	var taken, holding atomic.Int32
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for p := range ch {
 				// Every fifth packet taken, up to one per worker, is held.
 				if k := taken.Add(1); k%5 == 0 && k <= 5*workers {
@@ -213,7 +215,7 @@ func TestWorkerPoolHoldingPacketsHoldsBackNoOtherVerdict(t *testing.T) {
 				}
 				acceptOrClosed(t, p)
 			}
-		})
+		}()
 	}
 	within(t, hang, "every worker holding a packet", allHolding)
 	accepted := 4 * workers // the packets taken before each worker's held one
