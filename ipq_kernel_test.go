@@ -186,7 +186,6 @@ func TestIPQVerdictWithPayloadRewritesThePacket(t *testing.T) {
 // As on ip_queue, a replacement shorter than an IP header is left out and
 // the verdict applies to the original packet: NFQUEUE would drop it.
 func TestIPQShortReplacementKeepsTheOriginalPacket(t *testing.T) {
-	requireRoot(t)
 	l := newIPQLab(t, false, false)
 	h := l.createIn(t, nfq.NFProtoIPv4)
 	require.Greater(t, nfq.IPQSetMode(h, nfq.IPQCopyPacket, 0), 0)
