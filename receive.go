@@ -207,8 +207,8 @@ type reader struct {
 	batch []*Packet
 	err   error
 	// parkedBehind is set while the loop parks with a deadline behind the
-	// consumer: it parks again until something arrives, without the wait
-	// in its thread.
+	// consumer: while the consumer stays behind and nothing arrives, it
+	// parks again after the deadline, without the wait in its thread.
 	parkedBehind bool
 }
 
@@ -237,11 +237,13 @@ func (q *Queue) readReady(fd uintptr) bool {
 			return true
 		}
 		q.flushVerdicts() // about to wait (sendverdict.go, rule 4)
-		if !r.parkedBehind && q.waitInThread(fd) {
+		again := r.parkedBehind && q.behind()
+		if !again && q.waitInThread(fd) {
 			continue
 		}
-		r.parkedBehind = q.parkBehind()
-		q.stats.parked.Add(1)
+		if r.parkedBehind = q.parkBehind(); !again {
+			q.stats.parked.Add(1) // a park again after its deadline is the same wait
+		}
 		return false
 	}
 }

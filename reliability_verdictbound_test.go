@@ -49,9 +49,9 @@ func waitQueued(t *testing.T, ch <-chan *nfq.Packet, n int) {
 
 // burstInChannel opens the lab's queue (closed at cleanup), consumes it with
 // Packets, and sends a burst of 10 that it waits to see in the channel.
-func burstInChannel(t *testing.T, l *relLab) <-chan *nfq.Packet {
+func burstInChannel(t *testing.T, l *relLab, cfg nfq.Config) <-chan *nfq.Packet {
 	t.Helper()
-	q := l.open(t, nfq.Config{})
+	q := l.open(t, cfg)
 	t.Cleanup(func() { q.Close() })
 	ch, err := q.Packets(context.Background())
 	require.NoError(t, err)
@@ -62,8 +62,16 @@ func burstInChannel(t *testing.T, l *relLab) <-chan *nfq.Packet {
 
 // A consumer keeps one packet of a burst for later and accepts the others:
 // they leave within the bound, not when the held one is decided.
-func heldLastOfBurst(t *testing.T, l *relLab) {
-	ch := burstInChannel(t, l)
+func heldLastOfBurst(t *testing.T, l *relLab) { heldLastOfBurstWith(t, l, nfq.Config{}) }
+
+// The same with the loop parking in the poller whenever the socket is
+// empty: the deadline rides on the park.
+func heldLastOfBurstParking(t *testing.T, l *relLab) {
+	heldLastOfBurstWith(t, l, nfq.Config{ThreadWait: -1})
+}
+
+func heldLastOfBurstWith(t *testing.T, l *relLab, cfg nfq.Config) {
+	ch := burstInChannel(t, l, cfg)
 	for range 9 {
 		require.NoError(t, recvPacket(t, ch).Accept())
 	}
@@ -77,7 +85,7 @@ func heldLastOfBurst(t *testing.T, l *relLab) {
 // A consumer accepts the first packet of a burst, then is busy before it
 // reads the rest: the verdict it gave leaves meanwhile.
 func busyBeforeReadingTheRest(t *testing.T, l *relLab) {
-	ch := burstInChannel(t, l)
+	ch := burstInChannel(t, l, nfq.Config{})
 	require.NoError(t, recvPacket(t, ch).Accept())
 	assert.Equal(t, 1, l.waitArrived(1, verdictBound+boundSlack, 0), "the verdict left while the consumer is busy")
 	for range 9 {
@@ -157,6 +165,7 @@ var heldVerdictCases = []struct {
 	run  func(t *testing.T, l *relLab)
 }{
 	{"Packets, the last of a burst held", heldLastOfBurst},
+	{"Packets, the last of a burst held, the loop parking", heldLastOfBurstParking},
 	{"Packets, the consumer busy before reading the rest", busyBeforeReadingTheRest},
 	{"Run, slow callbacks in a batch", slowCallbacksInABatch},
 	{"Run, the last of a batch handed to a goroutine", handedOffLastOfBatch},
