@@ -23,6 +23,11 @@
 #include <sys/time.h>
 #include <time.h>
 
+/* libipq.h never declared the error code or its values: programs that
+ * look at them declare them, as they always did. */
+extern int ipq_errno;
+enum { IPQ_ERR_RTRUNC = 10, IPQ_ERR_TIMEOUT = 15 };
+
 static int fd_ready(const struct ipq_handle *h)
 {
 	fd_set r;
@@ -218,11 +223,10 @@ static int recv_packets(int argc, char **argv)
 		}
 		m = ipq_get_packet(buf);
 		printf("ret=%zd type=%d id=%lu mark=%lu hook=%u indev=%s outdev=%s proto=0x%04x hwtype=%u "
-		       "hwaddrlen=%u data_len=%zu tsok=%d payload=",
+		       "hwaddrlen=%u data_len=%zu ts=%ld.%06ld payload=",
 		       n, ipq_message_type(buf), m->packet_id, m->mark, m->hook, m->indev_name,
 		       m->outdev_name, ntohs(m->hw_protocol), m->hw_type, m->hw_addrlen, m->data_len,
-		       m->timestamp_sec > 1000000000L && m->timestamp_usec >= 0 &&
-			       m->timestamp_usec < 1000000);
+		       m->timestamp_sec, m->timestamp_usec);
 		for (j = 0; j < m->data_len; j++)
 			printf("%02x", m->payload[j]);
 		if (strcmp(action, "rewrite") == 0) {
