@@ -5,6 +5,7 @@ package nfq_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"syscall"
 	"testing"
 	"time"
@@ -34,6 +35,18 @@ func vethPeer(t *testing.T, ns *netnstest.NS, local, peerAddr string) *netnstest
 	return peer
 }
 
+// askForTimestamps makes c ask for receive timestamps, which makes the stack
+// stamp incoming packets (soon after, not at once); the stamp travels with
+// them to the queue.
+func askForTimestamps(t *testing.T, c *net.UDPConn) {
+	t.Helper()
+	raw, err := c.SyscallConn()
+	require.NoError(t, err)
+	require.NoError(t, raw.Control(func(fd uintptr) {
+		require.NoError(t, syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TIMESTAMP, 1))
+	}))
+}
+
 func TestAttributesOfAPacketArrivingOnAVeth(t *testing.T) {
 	t.Parallel()
 	queue := newQueueNum()
@@ -44,24 +57,26 @@ func TestAttributesOfAPacketArrivingOnAVeth(t *testing.T) {
 	host.Exec(t, "iptables", "-t", "mangle", "-A", "PREROUTING", "-p", "udp", "--dport", "9999",
 		"-j", "NFQUEUE", "--queue-num", fmt.Sprint(queue))
 	recv := host.ListenUDP(t, "10.71.0.1:9999")
-	// A socket that asks for receive timestamps makes the stack stamp
-	// incoming packets, and the stamp travels with them to the queue.
-	raw, err := recv.SyscallConn()
-	require.NoError(t, err)
-	require.NoError(t, raw.Control(func(fd uintptr) {
-		require.NoError(t, syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TIMESTAMP, 1))
-	}))
+	askForTimestamps(t, recv)
 	send := sender.DialUDP(t, "10.71.0.1:9999")
 
 	q := openIn(t, host, nfq.Config{Queue: queue})
 	ch, err := q.Packets(context.Background())
 	require.NoError(t, err)
+	// The stack turns stamping on a moment after a socket asks (a deferred
+	// static key): the first packets may come unstamped.
+	var p *nfq.Packet
 	sent := time.Now()
-	_, err = send.Write([]byte("over the wire"))
-	require.NoError(t, err)
-
-	p := recvPacket(t, ch)
-	require.NoError(t, p.Accept())
+	for deadline := sent.Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		_, err = send.Write([]byte("over the wire"))
+		require.NoError(t, err)
+		p = recvPacket(t, ch)
+		require.NoError(t, p.Accept())
+		if p.Has(nfq.AttrTimestamp) || time.Now().After(deadline) {
+			break
+		}
+		require.Len(t, netnstest.ReadUDP(recv, 1, time.Second), 1)
+	}
 	assert.Equal(t, nfq.HookPrerouting, p.Hook)
 	assert.EqualValues(t, 0x0800, p.HWProtocol)
 	assert.True(t, p.Has(nfq.AttrInDev))

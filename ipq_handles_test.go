@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,31 +20,35 @@ import (
 // Two handles of one process on queue 0, and handles destroyed while read.
 
 // dualLab is newIPQLab with an IPv6 pair next to the IPv4 one, both queued
-// to queue 0.
-func dualLab(t *testing.T) (l4, l6 *ipqLab) {
+// to queue 0, and a handle of each family in the given copy modes.
+type dualLab struct {
+	l4, l6 *ipqLab
+	h4, h6 *nfq.IPQHandle
+}
+
+func newDualLab(t *testing.T, mode4, mode6 uint8) *dualLab {
 	t.Helper()
-	l4 = newIPQLab(t, false, false)
-	l6 = &ipqLab{ns: l4.ns}
-	l6.recv = l4.ns.ListenUDP(t, "[::1]:0")
-	l6.send = l4.ns.DialUDP(t, l6.recv.LocalAddr().String())
-	l4.ns.Exec(t, "ip6tables-legacy", "-A", "OUTPUT", "-p", "udp", "--dport",
-		fmt.Sprint(l6.recv.LocalAddr().(*net.UDPAddr).Port), "-j", "QUEUE")
-	return l4, l6
+	d := &dualLab{l4: newIPQLab(t, false, false)}
+	d.l6 = &ipqLab{ns: d.l4.ns}
+	d.l6.recv = d.l4.ns.ListenUDP(t, "[::1]:0")
+	d.l6.send = d.l4.ns.DialUDP(t, d.l6.recv.LocalAddr().String())
+	d.l4.ns.Exec(t, "ip6tables-legacy", "-A", "OUTPUT", "-p", "udp", "--dport",
+		fmt.Sprint(d.l6.recv.LocalAddr().(*net.UDPAddr).Port), "-j", "QUEUE")
+	d.h4 = d.l4.createIn(t, nfq.NFProtoIPv4)
+	d.h6 = d.l4.createIn(t, nfq.NFProtoIPv6)
+	require.Greater(t, nfq.IPQSetMode(d.h4, mode4, 0), 0)
+	require.Greater(t, nfq.IPQSetMode(d.h6, mode6, 0), 0)
+	return d
 }
 
 // A program with one thread per handle, each blocked reading its own: every
 // packet reaches the handle of its family, whichever thread read the queue.
 func TestIPQTwoHandlesReadByTheirOwnGoroutines(t *testing.T) {
 	requireRoot(t)
-	l4, l6 := dualLab(t)
-	h4 := l4.createIn(t, nfq.NFProtoIPv4)
-	h6 := l4.createIn(t, nfq.NFProtoIPv6)
-	require.Greater(t, nfq.IPQSetMode(h4, nfq.IPQCopyPacket, 0), 0)
-	require.Greater(t, nfq.IPQSetMode(h6, nfq.IPQCopyPacket, 0), 0)
-
+	d := newDualLab(t, nfq.IPQCopyPacket, nfq.IPQCopyPacket)
 	var wg sync.WaitGroup
 	seen := make([][]string, 2)
-	for i, h := range []*nfq.IPQHandle{h4, h6} {
+	for i, h := range []*nfq.IPQHandle{d.h4, d.h6} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -62,19 +67,17 @@ func TestIPQTwoHandlesReadByTheirOwnGoroutines(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		p4, p6 := fmt.Sprintf("four-%02d", i), fmt.Sprintf("six-%02d", i)
 		want4, want6 = append(want4, p4), append(want6, p6)
-		_, err := l4.send.Write([]byte(p4))
-		require.NoError(t, err)
-		_, err = l6.send.Write([]byte(p6))
-		require.NoError(t, err)
+		d.l4.write(t, p4)
+		d.l6.write(t, p6)
 	}
-	got4, got6 := netnstestRead(l4, 20), netnstestRead(l6, 20)
+	got4, got6 := netnstestRead(d.l4, 20), netnstestRead(d.l6, 20)
 	sort.Strings(got4)
 	sort.Strings(got6)
 	assert.Equal(t, want4, got4)
 	assert.Equal(t, want6, got6)
 	start := time.Now()
-	nfq.IPQDestroyHandle(h4)
-	nfq.IPQDestroyHandle(h6)
+	nfq.IPQDestroyHandle(d.h4)
+	nfq.IPQDestroyHandle(d.h6)
 	wg.Wait()
 	assert.Less(t, time.Since(start), 2*time.Second, "destroying a handle ends the read blocked on it")
 	assert.Len(t, seen[0], 20)
@@ -87,39 +90,42 @@ func TestIPQTwoHandlesReadByTheirOwnGoroutines(t *testing.T) {
 	}
 }
 
-// Read in turn from one thread, in the order the packets did not come.
-func TestIPQTwoHandlesReadInTurn(t *testing.T) {
+// Read in turn from one thread, in either order of arrival, each handle
+// with its own copy mode.
+func TestIPQIPv4AndIPv6HandlesShareQueueZero(t *testing.T) {
 	requireRoot(t)
-	l4, l6 := dualLab(t)
-	h4 := l4.createIn(t, nfq.NFProtoIPv4)
-	h6 := l4.createIn(t, nfq.NFProtoIPv6)
-	require.Greater(t, nfq.IPQSetMode(h4, nfq.IPQCopyPacket, 0), 0)
-	require.Greater(t, nfq.IPQSetMode(h6, nfq.IPQCopyPacket, 0), 0)
-	_, err := l4.send.Write([]byte("four"))
-	require.NoError(t, err)
-	_, err = l6.send.Write([]byte("six"))
-	require.NoError(t, err)
+	for _, v4First := range []bool{false, true} {
+		d := newDualLab(t, nfq.IPQCopyPacket, nfq.IPQCopyMeta)
+		if v4First {
+			d.l4.write(t, "four")
+		}
+		d.l6.write(t, "six")
+		if !v4First {
+			d.l4.write(t, "four")
+		}
+		buf := make([]byte, 2048)
+		_, m := readPacket(t, d.h6, buf)
+		assert.Equal(t, uint16(0x86dd), m.HWProtocol)
+		assert.Empty(t, m.Payload, "the IPv6 handle's own copy mode")
+		require.Greater(t, nfq.IPQSetVerdict(d.h6, m.PacketID, nfq.Accept, 0, nil), 0)
+		_, m = readPacket(t, d.h4, buf)
+		assert.Equal(t, uint16(0x0800), m.HWProtocol)
+		assert.True(t, strings.HasSuffix(string(m.Payload), "four"))
+		require.Greater(t, nfq.IPQSetVerdict(d.h4, m.PacketID, nfq.Accept, 0, nil), 0)
+		assert.Equal(t, []string{"six"}, netnstestRead(d.l6, 1))
+		assert.Equal(t, []string{"four"}, netnstestRead(d.l4, 1))
+		assert.Equal(t, 0, nfq.IPQRead(d.h4, buf, -1), "nothing crossed over")
+		assert.Equal(t, 0, nfq.IPQRead(d.h6, buf, -1))
 
-	buf := make([]byte, 2048)
-	_, m := readPacket(t, h6, buf)
-	assert.Equal(t, uint16(0x86dd), m.HWProtocol, "the IPv6 packet behind the IPv4 one")
-	require.Greater(t, nfq.IPQSetVerdict(h6, m.PacketID, nfq.Accept, 0, nil), 0)
-	_, m = readPacket(t, h4, buf)
-	assert.Equal(t, uint16(0x0800), m.HWProtocol)
-	require.Greater(t, nfq.IPQSetVerdict(h4, m.PacketID, nfq.Accept, 0, nil), 0)
-	assert.Equal(t, []string{"six"}, netnstestRead(l6, 1))
-	assert.Equal(t, []string{"four"}, netnstestRead(l4, 1))
-
-	// one family's handle gone: its packets are dropped, the other's pass
-	nfq.IPQDestroyHandle(h6)
-	_, err = l6.send.Write([]byte("six again"))
-	require.NoError(t, err)
-	_, err = l4.send.Write([]byte("four again"))
-	require.NoError(t, err)
-	_, m = readPacket(t, h4, buf)
-	require.Greater(t, nfq.IPQSetVerdict(h4, m.PacketID, nfq.Accept, 0, nil), 0)
-	assert.Equal(t, []string{"four again"}, netnstestRead(l4, 1))
-	assert.Empty(t, netnstest.ReadUDP(l6.recv, 1, 300*time.Millisecond), "no IPv6 handle: dropped")
+		// one family's handle gone: its packets are dropped, the other's pass
+		nfq.IPQDestroyHandle(d.h6)
+		d.l6.write(t, "six again")
+		d.l4.write(t, "four again")
+		_, m = readPacket(t, d.h4, buf)
+		require.Greater(t, nfq.IPQSetVerdict(d.h4, m.PacketID, nfq.Accept, 0, nil), 0)
+		assert.Equal(t, []string{"four again"}, netnstestRead(d.l4, 1))
+		assert.Empty(t, netnstest.ReadUDP(d.l6.recv, 1, 300*time.Millisecond), "no IPv6 handle: dropped")
+	}
 }
 
 func TestIPQDestroyEndsABlockedRead(t *testing.T) {

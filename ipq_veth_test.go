@@ -4,7 +4,6 @@ package nfq_test
 
 import (
 	"net"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,13 +23,7 @@ func TestIPQPacketFromAVethNamesItsInterface(t *testing.T) {
 	sender := vethPeer(t, host, dev, "10.72.0.2")
 	host.Exec(t, "ip", "addr", "add", "10.72.0.1/24", "dev", dev)
 	host.Exec(t, "iptables-legacy", "-t", "mangle", "-A", "PREROUTING", "-p", "udp", "--dport", "9999", "-j", "QUEUE")
-	recv := host.ListenUDP(t, "10.72.0.1:9999")
-	// a socket asking for receive timestamps makes the stack stamp packets
-	raw, err := recv.SyscallConn()
-	require.NoError(t, err)
-	require.NoError(t, raw.Control(func(fd uintptr) {
-		require.NoError(t, syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TIMESTAMP, 1))
-	}))
+	askForTimestamps(t, host.ListenUDP(t, "10.72.0.1:9999"))
 	send := sender.DialUDP(t, "10.72.0.1:9999")
 	h := (&ipqLab{ns: host}).createIn(t, nfq.NFProtoIPv4)
 	require.Greater(t, nfq.IPQSetMode(h, nfq.IPQCopyPacket, 0), 0)
@@ -41,7 +34,7 @@ func TestIPQPacketFromAVethNamesItsInterface(t *testing.T) {
 	var m *nfq.IPQPacketMsg
 	sent := time.Now()
 	for deadline := sent.Add(5 * time.Second); ; {
-		_, err = send.Write([]byte("in"))
+		_, err := send.Write([]byte("in"))
 		require.NoError(t, err)
 		_, m = readPacket(t, h, buf)
 		assert.Equal(t, uint32(nfq.HookPrerouting), m.Hook)
@@ -60,7 +53,7 @@ func TestIPQPacketFromAVethNamesItsInterface(t *testing.T) {
 	assert.InDelta(t, sent.Unix(), m.TimestampSec, 5, "the stack's stamp")
 
 	// renamed while the packet waits: the message names it as it is now
-	_, err = send.Write([]byte("renamed"))
+	_, err := send.Write([]byte("renamed"))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return fdReadable(t, h, 0) }, 5*time.Second, 10*time.Millisecond)
 	host.Exec(t, "ip", "link", "set", dev, "name", "ipqren0")

@@ -20,32 +20,17 @@
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <libipq.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include "tasks.h"
 
 extern int ipq_errno;
 
 #define BUFSIZE 2048
-
-/* threads counts the entries of /proc/self/task. */
-static int threads(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
 
 /* rss_kb is the process's resident memory (VmRSS) in KiB. */
 static long rss_kb(void)

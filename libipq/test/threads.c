@@ -6,24 +6,10 @@
  *
  *   threads LIBRARY          (the path of libipq.so.0)
  */
-#include <dirent.h>
 #include <dlfcn.h>
 #include <stdio.h>
 #include <sys/types.h>
-
-static int threads(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
+#include "tasks.h"
 
 int main(int argc, char **argv)
 {
