@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,7 +74,7 @@ func buildCLib(dir string) (*clib, error) {
 	c.passer, c.passerStatic, c.goPasser = bin("passer"), bin("passer-static"), bin("ipq-passer")
 	for _, prog := range []string{c.layout, c.ipqtest, c.forktest, c.badinput} {
 		src := filepath.Join(root, "libipq", "test", filepath.Base(prog)+".c")
-		if err := run(dir, nil, "cc", "-Wall", "-Werror", src, "-I"+c.include, "-L"+c.lib, "-lipq", "-o", prog); err != nil {
+		if err := run(dir, nil, "cc", "-Wall", "-Werror", "-pthread", src, "-I"+c.include, "-L"+c.lib, "-lipq", "-o", prog); err != nil {
 			return nil, err
 		}
 	}
@@ -250,6 +251,7 @@ func TestLibipqC(t *testing.T) {
 		})
 	}
 
+	t.Run("SecondFamilyOpenedWhileAThreadReadsTheFirst", c.shareScenario)
 	t.Run("HeaderDeclaresWhatTheOriginalDidAndNothingMore", c.headerScenario)
 	t.Run("NoThreadAfterLoadOrCreate", c.threadsScenario)
 	t.Run("ForkAfterLoadThenCreateInTheChild", c.forkAfterLoadScenario)
@@ -257,6 +259,33 @@ func TestLibipqC(t *testing.T) {
 	t.Run("ChildPerPacketGivesTheVerdict", c.childrenScenario)
 	t.Run("PythonCtypesPasser", c.pythonScenario)
 	t.Run("BadInputFailsAsTheOriginalDid", c.badInputScenario)
+}
+
+// shareScenario: a thread blocked reading the IPv4 handle while the main
+// thread opens the IPv6 handle, which shares the queue, and reads it in
+// short steps, moving every packet on to its handle. The IPv4 packets must
+// still reach the blocked thread.
+func (c *clib) shareScenario(t *testing.T) {
+	l4, l6 := newIPQLab(t, false, false), &ipqLab{}
+	l6.ns = l4.ns
+	l6.recv = l4.ns.ListenUDP(t, "[::1]:0")
+	l6.send = l4.ns.DialUDP(t, l6.recv.LocalAddr().String())
+	l4.ns.Exec(t, "ip6tables-legacy", "-A", "OUTPUT", "-p", "udp", "--dport",
+		fmt.Sprint(l6.recv.LocalAddr().(*net.UDPAddr).Port), "-j", "QUEUE")
+	d := c.startDetached(t, l4.ns, c.ipqtest, "share", "20")
+	assert.Equal(t, "reader waits in ppoll", d.line(t, 5*time.Second))
+	require.Equal(t, "ready", d.line(t, 5*time.Second))
+	var want []string
+	for i := 0; i < 20; i++ {
+		want = append(want, fmt.Sprintf("four-%02d", i))
+		l4.write(t, want[i])
+		time.Sleep(5 * time.Millisecond)
+	}
+	assert.Equal(t, want, netnstestRead(l4, 20))
+	l6.write(t, "six")
+	assert.Equal(t, []string{"six"}, netnstestRead(l6, 1))
+	assert.Equal(t, "thread passed=20 main got6=1", d.line(t, 10*time.Second))
+	require.NoError(t, d.cmd.Wait())
 }
 
 // recv runs `ipqtest recv ARGS...`, sends the datagrams (the last arg when
