@@ -136,7 +136,8 @@ func IPQSetMode(h *IPQHandle, mode uint8, rng uint) int {
 // IPQErrTimeout. It returns -1 with IPQErrRecvBuf when len(buf) is under
 // IPQMinReadLen, and with IPQErrRTrunc when the message did not fit: buf
 // then holds its beginning, with the packet id when 24 bytes fit, so that
-// the packet can still be dropped.
+// the packet can still be dropped. It waits in C, holding the calling
+// goroutine's thread; IPQDestroyHandle ends the wait (-1, IPQErrRecv).
 //
 // It stands for ipq_read(3). Modern API: Queue.Packets.
 func IPQRead(h *IPQHandle, buf []byte, timeout int) int {

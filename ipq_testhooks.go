@@ -13,7 +13,7 @@ package nfq
 // tail. It returns the conversion's result; buf holds the legacy message.
 static ssize_t ipqgo_legacy(const void *msg, size_t n, unsigned char *buf, size_t buf_len, int ifname_fd, int error)
 {
-	static unsigned char tail[4096];
+	unsigned char tail[4096];
 	struct libipq_rx rx = { buf, buf_len, tail, sizeof(tail), n, 0 };
 	size_t in_buf = n < buf_len ? n : buf_len;
 

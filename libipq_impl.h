@@ -125,6 +125,13 @@ struct libipq_queue {
 	int fwd[2];
 };
 
+/* A packet read from a handle's own queue (queue shared by both families)
+ * carries that queue's number in the upper half of its 64-bit id, so that
+ * its verdict goes there. */
+#define LIBIPQ_ID_TAG(num) ((uint64_t)(0x10000u | (uint16_t)(num)) << 32)
+#define LIBIPQ_ID_TAGGED(id) (((uint64_t)(id) >> 48) == 1)
+#define LIBIPQ_ID_QUEUE(id) ((uint16_t)((uint64_t)(id) >> 32))
+
 /* libipq_create is ipq_create_handle on queue number queue (-1: the one the
  * environment names, 0 by default). */
 struct ipq_handle *libipq_create(u_int32_t protocol, int queue);

@@ -154,7 +154,7 @@ static ssize_t packet(const struct libipq_handle *h, int fd, struct libipq_rx *r
 		move_on(h->q, fd, &hd);
 		return RX_NONE;
 	}
-	rx->id_tag = shared ? (uint64_t)(0x10000u | (uint32_t)h->own_num) << 32 : 0;
+	rx->id_tag = shared ? LIBIPQ_ID_TAG(h->own_num) : 0;
 	n = libipq_legacy_packet(rx, fd);
 	if (n < 0)
 		return failed(f, IPQ_ERR_RECV, (int)-n);

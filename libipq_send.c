@@ -6,12 +6,8 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <string.h>
-#include <unistd.h>
-#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libmnl/libmnl.h>
@@ -141,17 +137,14 @@ int libipq_bind_queue(int fd, uint16_t num)
 	return err < 0 ? err : wait_ack(fd);
 }
 
-/* verdict_route finds where the verdict for id goes: a packet read from a
- * queue of the handle's own (shared queue) has that queue's number in the
- * high half of its id. */
+/* verdict_route finds the socket and queue the verdict for id goes to. */
 static void verdict_route(const struct libipq_handle *h, ipq_id_t id, int *fd, uint16_t *num)
 {
-	uint64_t tag = (uint64_t)id >> 32;
 	int shared = __atomic_load_n(&h->q->shared, __ATOMIC_ACQUIRE);
 
-	if (shared && (tag >> 16) == 1) {
+	if (shared && LIBIPQ_ID_TAGGED(id)) {
 		*fd = h->own_fd;
-		*num = (uint16_t)tag;
+		*num = LIBIPQ_ID_QUEUE(id);
 		return;
 	}
 	*fd = shared ? h->q->fd : h->pub.fd;
