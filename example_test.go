@@ -43,8 +43,8 @@ func ExampleQueue_Run() {
 		}
 		p.Accept()
 	})
-	if err != nil {
-		log.Fatal(err)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		log.Fatal(err) // the socket failed
 	}
 }
 
@@ -63,7 +63,7 @@ func ExampleOpError() {
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, nfq.ErrInvalidConfig))
 	// Output:
-	// nfq: queue 3: open: invalid config: copy range 1048576 is over the kernel's limit of 65535
+	// nfq: queue 3: open: invalid config: copy range 1048576 is over the kernel's limit of 65531 (MaxCopyRange); 0 copies whole packets
 	// true
 }
 

@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -86,7 +87,7 @@ func main() {
 		}
 		fmt.Printf("drop   %s (rule %d: %s)\n", describe(info), i+1, rules[i].text)
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, context.Canceled) { // Canceled: a signal ended ctx
 		fmt.Fprintln(os.Stderr, "firewall:", err)
 		os.Exit(1)
 	}
