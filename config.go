@@ -18,8 +18,8 @@ const (
 	// CopyPacket sends the metadata and the packet from its network
 	// header, up to Config.CopyRange bytes. The zero value.
 	CopyPacket CopyMode = iota
-	// CopyMeta sends the metadata only: no payload (Packet.OrigLen still
-	// gives the packet's length).
+	// CopyMeta sends the metadata only: no payload, and no packet length
+	// either (Packet.OrigLen is 0).
 	CopyMeta
 	// CopyNone copies nothing, and the kernel drops every packet of a
 	// queue in this mode: Open and SetCopyMode refuse it with an error

@@ -93,10 +93,10 @@ type Packet struct {
 	// range (at most MaxCopyRange, 65531 bytes); nil in CopyMeta mode.
 	// A copy owned by the Packet.
 	Payload []byte
-	// OrigLen is the length of the whole packet, from its network header.
-	// It is larger than len(Payload) when the copy range cut the payload,
-	// and in CopyMeta mode gives the length of the packet that was not
-	// copied; the kernel then sent it (AttrCapLen).
+	// OrigLen is the length of the whole packet, from its network header,
+	// in CopyPacket mode. It is larger than len(Payload) when the copy
+	// range cut the payload (the kernel then sent AttrCapLen). In CopyMeta
+	// mode the kernel sends no length, and OrigLen is 0.
 	OrigLen uint32
 
 	attrs Attr

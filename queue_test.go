@@ -350,8 +350,57 @@ func TestCopyRangeTruncatesAndMetaModeHasNoPayload(t *testing.T) {
 	p = recvPacket(t, ch)
 	assert.Nil(t, p.Payload)
 	assert.False(t, p.Has(nfq.AttrPayload))
+	assert.False(t, p.Has(nfq.AttrCapLen), "the kernel sends no length with metadata only")
+	assert.Zero(t, p.OrigLen)
 	require.NoError(t, p.Accept())
 	assert.Len(t, l.received(2, 2*time.Second), 2)
+}
+
+// Each spelling of the copy mode does what it says on the kernel: the zero
+// value and CopyPacket copy whole packets, CopyMeta none of the bytes, and
+// CopyNone, with which the kernel would drop every packet, is refused by
+// Open and by SetCopyMode.
+func TestCopyModeSpellingsOnTheKernel(t *testing.T) {
+	t.Parallel()
+	l := newUDPLab(t)
+	const wholeLen = 20 + 8 + len("msg-0")
+	for _, tc := range []struct {
+		name       string
+		cfg        nfq.Config
+		kernelMode uint64 // NFQNL_COPY_* as /proc shows it
+		payload    int
+		origLen    int
+	}{
+		{"zero value", nfq.Config{}, 2, wholeLen, wholeLen},
+		{"CopyPacket", nfq.Config{CopyMode: nfq.CopyPacket}, 2, wholeLen, wholeLen},
+		{"CopyMeta", nfq.Config{CopyMode: nfq.CopyMeta}, 1, 0, 0},
+	} {
+		q, ch := l.consume(t, tc.cfg)
+		line := l.ns.Queues(t)[uint64(l.queue)]
+		assert.Equal(t, tc.kernelMode, line.CopyMode, tc.name)
+		if tc.kernelMode == 2 {
+			assert.Equal(t, uint64(nfq.MaxCopyRange), line.CopyRange, "%s: the kernel's limit is MaxCopyRange", tc.name)
+		}
+		l.sendN(t, 1)
+		p := recvPacket(t, ch)
+		assert.Len(t, p.Payload, tc.payload, tc.name)
+		assert.Equal(t, uint32(tc.origLen), p.OrigLen, tc.name)
+		require.NoError(t, p.Accept())
+		assert.Len(t, l.received(1, 2*time.Second), 1, tc.name)
+
+		err := q.SetCopyMode(nfq.CopyNone, 0)
+		assert.ErrorIs(t, err, nfq.ErrInvalidConfig, tc.name)
+		assert.ErrorContains(t, err, "drop every packet")
+		assert.Equal(t, tc.kernelMode, l.ns.Queues(t)[uint64(l.queue)].CopyMode, "%s: nothing was changed", tc.name)
+		require.NoError(t, q.Close())
+	}
+
+	var err error
+	l.ns.Do(t, func() { _, err = nfq.Open(nfq.Config{Queue: l.queue, CopyMode: nfq.CopyNone}) })
+	assert.ErrorIs(t, err, nfq.ErrInvalidConfig)
+	assert.ErrorContains(t, err, "copy mode none makes the kernel drop every packet")
+	_, bound := l.ns.Queues(t)[uint64(l.queue)]
+	assert.False(t, bound, "nothing was bound")
 }
 
 // A second socket of this process on the same queue: the kernel's EPERM is
