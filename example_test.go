@@ -48,6 +48,23 @@ func ExampleQueue_Run() {
 	}
 }
 
+// Serve the queue of a container's network namespace from outside it: pid
+// is a process in the container (docker inspect -f '{{.State.Pid}}' NAME),
+// and the NFQUEUE rule is in that namespace too. "/run/netns/NAME" names a
+// namespace made by ip netns add.
+func ExampleConfig_netNS() {
+	pid := "4242"
+	q, err := nfq.Open(nfq.Config{Queue: 0, NetNS: "/proc/" + pid + "/ns/net"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer q.Close()
+	err = q.Run(context.Background(), func(p *nfq.Packet) { p.Accept() })
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
 // Mark packets for later rules (iptables -m mark --mark 7).
 func ExamplePacket_SetVerdict() {
 	var p *nfq.Packet // from Packets or Run
