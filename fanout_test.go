@@ -155,6 +155,13 @@ func TestQueueSetMergedChannel(t *testing.T) {
 	l := newFanoutLab(t)
 	s := l.open(t, nfq.Config{})
 	require.Len(t, s.Queues(), 4)
+	l.serveMerged(t, s)
+}
+
+// serveMerged consumes s through its shared channel while every source
+// sends, checks that every packet went through once, and closes s.
+func (l *fanoutLab) serveMerged(t *testing.T, s *nfq.QueueSet) {
+	t.Helper()
 	ch, err := s.Packets(context.Background())
 	require.NoError(t, err)
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -111,27 +110,7 @@ func TestOpenRangeInNetNS(t *testing.T) {
 	s, err := nfq.OpenRange(l.first, l.last, nfq.Config{NetNS: "/run/netns/" + l.ns.Name})
 	require.NoError(t, err)
 	defer s.Close()
-	ch, err := s.Packets(context.Background())
-	require.NoError(t, err)
-	var mu sync.Mutex
-	seen := map[uint16]int{}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for p := range ch {
-			mu.Lock()
-			seen[p.Queue]++
-			mu.Unlock()
-			assert.NoError(t, p.Accept())
-		}
-	}()
-	total := fanoutSources * fanoutRounds
-	assert.Equal(t, total, l.sendAll(t, fanoutRounds), "every datagram arrived, once")
-	mu.Lock()
-	l.check(t, s, total, seen) // also compares with the namespace's kernel counters
-	mu.Unlock()
-	require.NoError(t, s.Close())
-	<-done
+	l.serveMerged(t, s) // also compares with the namespace's kernel counters
 }
 
 // netnsOf is the namespace link of a task ("self", or "self/task/TID").
