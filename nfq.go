@@ -195,9 +195,10 @@ func (q *Queue) Stats() Stats {
 	return s
 }
 
-// SetCopyMode changes how much of each packet the kernel copies; rng 0
-// means the whole packet. It may be called at any time, also while packets
-// are consumed.
+// SetCopyMode changes how much of each packet the kernel copies: CopyPacket
+// with rng payload bytes (0: as much as the kernel copies, MaxCopyRange), or
+// CopyMeta. CopyNone is refused, as by Open. It may be called at any time,
+// also while packets are consumed.
 func (q *Queue) SetCopyMode(mode CopyMode, rng uint32) error {
 	cfg := q.cfg
 	cfg.CopyMode, cfg.CopyRange = mode, rng
