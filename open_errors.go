@@ -30,8 +30,10 @@ const noPermissionHint = "NFQUEUE needs CAP_NET_ADMIN: run as root, or grant it 
 
 // permissionError tells apart the two causes of the kernel's EPERM: a
 // missing CAP_NET_ADMIN, and, for the bind, a queue another socket holds.
-// Only the first unwraps to os.ErrPermission. It runs on the thread that
-// tried, so /proc/thread-self shows the queue's network namespace.
+// Only the first unwraps to os.ErrPermission. Open calls it right after the
+// bind, on the goroutine that tried it, so /proc/thread-self shows the
+// queue's network namespace (a Config.NetNS thread is locked; otherwise the
+// threads share the caller's).
 func permissionError(e *OpError, stage string, queue uint16) {
 	has, known := hasCapability(capNetAdmin)
 	if known && !has {
