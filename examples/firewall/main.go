@@ -9,9 +9,9 @@
 // dport=PORT[-PORT]. The first matching rule drops the packet. Headers are
 // decoded by nfq.ParseHeaders, so ports are found behind IPv4 options and
 // IPv6 extension headers; a later fragment has no ports, so only the rules
-// without ports apply to it. It prints one
-// line per dropped packet (all packets with -v) and, on SIGINT or SIGTERM,
-// what each rule did. It consumes the queue with a callback (Queue.Run).
+// without ports apply to it. It prints one line per dropped packet (all
+// packets with -v) and, on SIGINT or SIGTERM, what each rule did. It
+// consumes the queue with a callback (Queue.Run).
 package main
 
 import (
