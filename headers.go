@@ -89,7 +89,7 @@ type Headers struct {
 	// extension header chain. When the chain is cut or broken, it is the
 	// type of the extension header that could not be read.
 	Protocol uint8
-	Src, Dst netip.Addr
+	Src, Dst netip.Addr // with HeaderIP
 	// Length is the packet's length according to its IP header. When that
 	// header gives none (IPv4 total length 0, IPv6 payload length 0, as
 	// for a GSO packet or a jumbogram), it is len(pkt).
