@@ -90,9 +90,10 @@ type Headers struct {
 	// type of the extension header that could not be read.
 	Protocol uint8
 	Src, Dst netip.Addr // with HeaderIP
-	// Length is the packet's length according to its IP header. When that
-	// header gives none (IPv4 total length 0, IPv6 payload length 0, as
-	// for a GSO packet or a jumbogram), it is len(pkt).
+	// Length is the packet's length according to its IP header (0 when
+	// the packet is too short for one). When that header gives none (IPv4
+	// total length 0, IPv6 payload length 0, as for a GSO packet or a
+	// jumbogram), it is len(pkt).
 	Length int
 	// TransportOffset is where the transport header starts: after the
 	// IPv4 options or the IPv6 extension headers. It is 0 when there is
