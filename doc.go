@@ -136,16 +136,27 @@
 // (Config.ReadBufferSize), after which the kernel drops packets and reports
 // the loss (ErrOverrun through Config.OnError, and Stats.Overruns).
 //
+// # Reading headers
+//
+// ParseHeaders decodes the IP header, the IPv6 extension headers and the
+// TCP, UDP, ICMP or ICMPv6 header of a packet into a plain Headers value,
+// without allocating: addresses, protocol, ports, TCP sequence numbers and
+// flags, ICMP type and code, fragment state and the offsets of the transport
+// header and payload. It decodes as far as the bytes go: Headers.Has says
+// which fields it could fill in, Headers.Truncated where the copy range cut
+// the packet, Headers.Malformed whether a header contradicts another. A
+// later fragment has no ports.
+//
 // # Rewriting packets
 //
 // A verdict may carry new packet bytes (WithPayload), which the kernel sends
-// as they are: lengths and checksums must be right. ParseHeaders finds the
-// IP and TCP/UDP headers and the payload (past IPv4 options and IPv6
-// extension headers); MangleTransport replaces bytes of the TCP/UDP payload
-// with bytes of any length and fixes the lengths and checksums, and
-// FixChecksums recomputes the checksums after in-place edits. The C
-// library's pkt_buff and protocol helpers do the work. A rewrite needs the
-// whole packet (fragments and packets cut by the copy range are refused).
+// as they are: lengths and checksums must be right. Headers.CheckRewritable
+// says whether a packet can be rewritten: a whole TCP or UDP datagram
+// (fragments and packets cut by the copy range are refused) with consistent
+// lengths. MangleTransport replaces bytes of the TCP/UDP payload with bytes
+// of any length and fixes the lengths and checksums, and FixChecksums
+// recomputes the checksums after in-place edits; both run that check first.
+// The C library's pkt_buff and protocol helpers do the work.
 // After a TCP payload changes length, the program must shift the sequence
 // numbers of later segments and the acknowledgments of the other direction
 // (AdjustTCPSeq says how), so it must queue both directions.
@@ -165,6 +176,7 @@
 // The package needs Linux, cgo and the development files of
 // libnetfilter_queue and libmnl (Debian: libnetfilter-queue-dev libmnl-dev
 // pkg-config; Fedora: libnetfilter_queue-devel libmnl-devel pkgconf; the
-// shared libnetfilter_queue also loads libnfnetlink).
-// Elsewhere it builds, and Open returns an error wrapping ErrNotSupported.
+// shared libnetfilter_queue also loads libnfnetlink). Elsewhere it builds,
+// and Open returns an error wrapping ErrNotSupported; ParseHeaders, which is
+// pure Go, works in every build.
 package nfq
