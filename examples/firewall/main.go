@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -89,7 +90,7 @@ func main() {
 		}
 		fmt.Printf("drop   %s (rule %d: %s)\n", describe(h), i+1, rules[i].text)
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, context.Canceled) { // Canceled: a signal ended ctx
 		fmt.Fprintln(os.Stderr, "firewall:", err)
 		os.Exit(1)
 	}
