@@ -77,7 +77,6 @@ ci:
 # Go micro-benchmarks once each, so that they keep compiling and running.
 bench-micro: deps
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./...
-	$(GO) -C bench test -run '^$$' -bench . -benchtime=1x ./...
 
 # nfq against the C references: about 5 minutes, writes bench/results/latest.*
 bench: deps
