@@ -10,13 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nfq-go/nfq/internal/netnstest"
+	"github.com/nfq-go/nfq/internal/progtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -39,13 +39,6 @@ var (
 	clibOnce sync.Once
 	clibErr  error
 )
-
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
-}
 
 func run(dir string, env []string, name string, args ...string) error {
 	cmd := exec.Command(name, args...)
@@ -105,7 +98,7 @@ func buildCLib(dir string) (*clib, error) {
 	if err := run(dir, nil, "cc", args...); err != nil {
 		return nil, err
 	}
-	return c, run(root, nil, goTool(), "build", "-o", c.goPasser, "./examples/ipq-passer")
+	return c, run(root, nil, progtest.GoTool(), "build", "-o", c.goPasser, "./examples/ipq-passer")
 }
 
 // command runs a built program inside ns, finding libipq.so where it was
@@ -117,7 +110,6 @@ func (c *clib) command(ns *netnstest.NS, prog string, args ...string) *exec.Cmd 
 }
 
 func TestLibipqC(t *testing.T) {
-	requireRoot(t)
 	dir := t.TempDir()
 	var c *clib
 	clibOnce.Do(func() { c, clibErr = buildCLib(dir) })

@@ -44,7 +44,7 @@ func newDualLab(t *testing.T, mode4, mode6 uint8) *dualLab {
 // A program with one thread per handle, each blocked reading its own: every
 // packet reaches the handle of its family, whichever thread read the queue.
 func TestIPQTwoHandlesReadByTheirOwnGoroutines(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireKernel(t)
 	d := newDualLab(t, nfq.IPQCopyPacket, nfq.IPQCopyPacket)
 	var wg sync.WaitGroup
 	seen := make([][]string, 2)
@@ -93,7 +93,7 @@ func TestIPQTwoHandlesReadByTheirOwnGoroutines(t *testing.T) {
 // Read in turn from one thread, in either order of arrival, each handle
 // with its own copy mode.
 func TestIPQIPv4AndIPv6HandlesShareQueueZero(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireKernel(t)
 	for _, v4First := range []bool{false, true} {
 		d := newDualLab(t, nfq.IPQCopyPacket, nfq.IPQCopyMeta)
 		if v4First {
@@ -129,7 +129,7 @@ func TestIPQIPv4AndIPv6HandlesShareQueueZero(t *testing.T) {
 }
 
 func TestIPQDestroyEndsABlockedRead(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireKernel(t)
 	l := newIPQLab(t, false, false)
 	var h *nfq.IPQHandle
 	l.ns.Do(t, func() { h = nfq.IPQCreateHandle(0, nfq.NFProtoIPv4) })

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,7 +18,7 @@ import (
 // the message is read, its ARPHRD type, the sender's hardware address, and
 // the timestamp when the stack stamped the packet.
 func TestIPQPacketFromAVethNamesItsInterface(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireKernel(t)
 	host := newIPQLab(t, false, false).ns
 	dev := "ipqin0"
 	sender := vethPeer(t, host, dev, "10.72.0.2")

@@ -88,7 +88,7 @@ func TestParseOptions(t *testing.T) {
 
 	for args, want := range map[string]string{
 		"-queue 65536":   "0 to 65535",
-		"-snaplen 70000": "at most 65535",
+		"-snaplen 70000": "at most 65531",
 		"-verdict maybe": "want accept",
 		"-nosuchflag":    "not defined",
 		"extra":          "unexpected argument",
