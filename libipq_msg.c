@@ -76,13 +76,24 @@ static int writable(unsigned char *p, size_t n)
 	return 1;
 }
 
-/* put_legacy_ok checks that the first w bytes of the buffer can be written:
- * the kernel wrote the first min(size, len) of them. */
+/* put_legacy_ok checks that the first w bytes of the buffer can be written.
+ * The kernel wrote the first min(size, len) of them, so the pages those
+ * touch are writable (protection is per page, and pages are 4 KiB or
+ * larger); only the bytes on later pages need asking. */
 static int put_legacy_ok(const struct libipq_rx *rx, size_t w)
 {
 	size_t k = min_size(rx->size, rx->len);
+	uintptr_t next_page;
 
-	return w <= k || writable(rx->buf + k, w - k);
+	if (w <= k)
+		return 1;
+	if (k > 0) {
+		next_page = ((uintptr_t)(rx->buf + k - 1) | 4095) + 1;
+		if ((uintptr_t)(rx->buf + w) <= next_page)
+			return 1;
+		k = next_page - (uintptr_t)rx->buf;
+	}
+	return writable(rx->buf + k, w - k);
 }
 
 /* move_payload moves n payload bytes from message offset from to where the
