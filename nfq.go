@@ -5,6 +5,7 @@ package nfq
 /*
 #cgo pkg-config: libnetfilter_queue libmnl
 #include <stdlib.h>
+#include <linux/netfilter/nfnetlink_queue.h>
 #include "nfq_cgo.h"
 */
 import "C"
@@ -92,9 +93,19 @@ type Queue struct {
 }
 
 // Open binds queue cfg.Queue and configures it. The queue lives in the
-// network namespace of the calling thread. Packets queued by the kernel wait
-// until Packets or Run consumes them.
+// network namespace cfg.NetNS names, or else in that of the calling thread.
+// Packets queued by the kernel wait until Packets or Run consumes them.
 func Open(cfg Config) (*Queue, error) {
+	var q *Queue
+	err := inNetNS(cfg.Queue, cfg.NetNS, func() (err error) {
+		q, err = open(cfg)
+		return err
+	})
+	return q, err
+}
+
+// open is Open in the calling thread's network namespace.
+func open(cfg Config) (*Queue, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, &OpError{Op: "open", Queue: cfg.Queue, Err: err}
@@ -111,7 +122,7 @@ func Open(cfg Config) (*Queue, error) {
 	// Configuration reads ACKs from the socket and may dispatch packets
 	// that arrive meanwhile; they land in q.pending under rx.
 	q.rx.Lock()
-	q.c = C.nfqgo_open(C.uint16_t(cfg.Queue), C.uintptr_t(q.handle), C.uint8_t(cfg.CopyMode),
+	q.c = C.nfqgo_open(C.uint16_t(cfg.Queue), C.uintptr_t(q.handle), C.uint8_t(cfg.CopyMode.kernel()),
 		C.uint32_t(cfg.CopyRange), C.uint32_t(cfg.MaxQueueLen), C.int(cfg.ReadBufferSize),
 		C.int(noENOBUFS), C.uint32_t(cfg.DefaultVerdict), &cerr, &stage)
 	q.rx.Unlock()
@@ -170,7 +181,8 @@ func (q *Queue) registerPoll() error {
 // Num returns the queue number.
 func (q *Queue) Num() uint16 { return q.cfg.Queue }
 
-// Stats returns the queue's counters.
+// Stats returns the queue's counters. It reads no file: call it as often as
+// you like.
 func (q *Queue) Stats() Stats {
 	s := q.stats.snapshot()
 	q.life.RLock()
@@ -180,17 +192,14 @@ func (q *Queue) Stats() Stats {
 	} else {
 		s.Truncated = q.truncatedAtClose
 	}
-	s.Kernel = q.kstats.read(q.cfg.Queue)
 	return s
 }
 
-// SetCopyMode changes how much of each packet the kernel copies; rng 0
-// means the whole packet. It may be called at any time, also while packets
-// are consumed.
+// SetCopyMode changes how much of each packet the kernel copies: CopyPacket
+// with rng payload bytes (0: as much as the kernel copies, MaxCopyRange), or
+// CopyMeta. CopyNone is refused, as by Open. It may be called at any time,
+// also while packets are consumed.
 func (q *Queue) SetCopyMode(mode CopyMode, rng uint32) error {
-	if mode == CopyNone {
-		return &OpError{Op: "set copy mode", Queue: q.cfg.Queue, Err: fmt.Errorf("%w: copy mode none makes the kernel drop every packet", ErrInvalidConfig)}
-	}
 	cfg := q.cfg
 	cfg.CopyMode, cfg.CopyRange = mode, rng
 	cfg, err := cfg.withDefaults()
@@ -198,7 +207,7 @@ func (q *Queue) SetCopyMode(mode CopyMode, rng uint32) error {
 		return &OpError{Op: "set copy mode", Queue: q.cfg.Queue, Err: err}
 	}
 	err = q.configure(func() C.int {
-		return C.nfqgo_set_mode(q.c, C.uint8_t(cfg.CopyMode), C.uint32_t(cfg.CopyRange))
+		return C.nfqgo_set_mode(q.c, C.uint8_t(cfg.CopyMode.kernel()), C.uint32_t(cfg.CopyRange))
 	})
 	if err != nil {
 		return &OpError{Op: "set copy mode", Queue: q.cfg.Queue, Err: err}
@@ -362,4 +371,12 @@ var (
 	_ [Attr(C.NFQGO_ATTR_L2HDR) - AttrL2Header]struct{}
 	_ [AttrPriority - Attr(C.NFQGO_ATTR_PRIORITY)]struct{}
 	_ [Attr(C.NFQGO_ATTR_PRIORITY) - AttrPriority]struct{}
+
+	// The same for the kernel's copy modes (CopyMode.kernel).
+	_ [kernelCopyNone - C.NFQNL_COPY_NONE]struct{}
+	_ [C.NFQNL_COPY_NONE - kernelCopyNone]struct{}
+	_ [kernelCopyMeta - C.NFQNL_COPY_META]struct{}
+	_ [C.NFQNL_COPY_META - kernelCopyMeta]struct{}
+	_ [kernelCopyPacket - C.NFQNL_COPY_PACKET]struct{}
+	_ [C.NFQNL_COPY_PACKET - kernelCopyPacket]struct{}
 )

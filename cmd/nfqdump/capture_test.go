@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nfq-go/nfq"
 	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/nfq-go/nfq/internal/progtest"
 	"github.com/stretchr/testify/assert"
@@ -195,7 +196,7 @@ func TestPcapToAPipe(t *testing.T) {
 	require.Equal(t, 0, p.Wait(t, 10*time.Second), p.String())
 	assert.Equal(t, []string{"datagram-0", "datagram-1", "datagram-2"}, l.received(3))
 	assert.Contains(t, p.Stderr(), "exit 0 0")
-	assert.Contains(t, p.Stderr(), "reading from file -, link-type RAW (Raw IP), snapshot length 65535")
+	assert.Contains(t, p.Stderr(), fmt.Sprintf("reading from file -, link-type RAW (Raw IP), snapshot length %d", nfq.MaxCopyRange))
 	out := lines(p.Stdout())
 	var datagrams []string
 	for _, line := range out {

@@ -18,9 +18,9 @@ type kernelDrops struct {
 // readKernelDrops reads the kernel's counters for q; they exist only while
 // q is open.
 func readKernelDrops(q *nfq.Queue) kernelDrops {
-	k := q.Stats().Kernel
-	if !k.Present {
-		return kernelDrops{why: k.Reason}
+	k, err := q.KernelStats()
+	if err != nil {
+		return kernelDrops{why: err.Error()}
 	}
 	return kernelDrops{known: true, queueFull: k.Dropped, socketFull: k.UserDropped}
 }

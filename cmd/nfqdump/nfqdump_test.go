@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -149,8 +150,8 @@ func TestExplainsQueueInUse(t *testing.T) {
 	defer q.Close()
 	p := progtest.Start(t, ns, bin, "-queue", "25")
 	assert.Equal(t, 1, p.Wait(t, 10*time.Second))
-	assert.Contains(t, p.Stderr(), "another socket")
-	assert.Contains(t, p.Stderr(), "bound to queue 25")
+	assert.Contains(t, p.Stderr(), "queue 25 is bound by another socket")
+	assert.Contains(t, p.Stderr(), fmt.Sprintf("pid %d)", os.Getpid()), "names the process holding it: this test")
 }
 
 func TestExplainsMissingPrivileges(t *testing.T) {

@@ -88,8 +88,8 @@ func TestParseOptions(t *testing.T) {
 
 	for args, want := range map[string]string{
 		"-queue 65536":     "0 to 65535",
-		"-snaplen 70000":   "at most 65535",
-		"-s 70000":         "at most 65535",
+		"-snaplen 70000":   "at most 65531",
+		"-s 70000":         "at most 65531",
 		"-verdict maybe":   "want accept",
 		"-nosuchflag":      "not defined",
 		"-nv":              "not defined",
