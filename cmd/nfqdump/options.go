@@ -27,7 +27,7 @@ type options struct {
 // usageError is a bad command line (exit status 2).
 type usageError struct {
 	err  error
-	hint bool // add "see -help": the flag package's errors do not say what the flags are
+	hint bool // point to -help: the flag package's errors do not say what the flags are
 }
 
 func (e *usageError) Error() string {
