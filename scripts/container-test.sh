@@ -258,15 +258,18 @@ check_no_apt_cache() {
 	log "[$1] no apt lists or caches"
 }
 
+# mb BYTES: in MB, rounded.
+mb() { echo $((($1 + 500000) / 1000000)); }
+
 # image_size IMAGE [BASE]: its size in MB, and how much it adds to BASE.
 image_size() {
 	local size base
 	size=$($ENGINE image inspect -f '{{.Size}}' "$1")
 	if [[ -n ${2:-} ]]; then
 		base=$($ENGINE image inspect -f '{{.Size}}' "$2")
-		echo "$((size / 1000000)) MB: $2 ($((base / 1000000)) MB here) + $(((size - base) / 1000000)) MB"
+		echo "$(mb "$size") MB: $2 ($(mb "$base") MB here) + $(mb $((size - base))) MB"
 	else
-		echo "$((size / 1000000)) MB"
+		echo "$(mb "$size") MB"
 	fi
 }
 
