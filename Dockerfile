@@ -72,13 +72,12 @@ ENV CGO_ENABLED=1 GOFLAGS=-buildvcs=false PKG_CONFIG=/usr/local/bin/pkg-config-s
 ARG GOPROXY=
 ARG GONOSUMDB=
 ARG GOPRIVATE=
-COPY go.mod go.sum ./
-RUN --mount=type=cache,target=/go/pkg/mod --mount=type=secret,id=ca-certificates \
-    if [ -s /run/secrets/ca-certificates ]; then export SSL_CERT_FILE=/run/secrets/ca-certificates; fi \
- && go mod download
 COPY . .
+# go build downloads the modules it needs into the cache mount.
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    mkdir -p /out-static \
+    --mount=type=secret,id=ca-certificates \
+    if [ -s /run/secrets/ca-certificates ]; then export SSL_CERT_FILE=/run/secrets/ca-certificates; fi \
+ && mkdir -p /out-static \
  && go build -trimpath -tags netgo,osusergo \
       -ldflags '-s -w -linkmode external -extldflags "-static"' -o /out-static/ ./examples/... ./cmd/... \
  && for f in /out-static/*; do \
