@@ -84,8 +84,13 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
       if ! ldd "$f" 2>&1 | grep -q 'not a dynamic executable'; then echo "$f is dynamically linked" >&2; exit 1; fi; \
     done
 
+# The images' licenses: nfq (MIT), the Go runtime (BSD-3-Clause), and the C
+# libraries the programs link: libnetfilter_queue and libnfnetlink
+# (GPL-2.0-or-later), libmnl (LGPL-2.1-or-later); see README.md, "License".
+
 # ---- static: nothing but the programs
 FROM scratch AS static
+LABEL org.opencontainers.image.licenses="MIT AND BSD-3-Clause AND GPL-2.0-or-later AND LGPL-2.1-or-later"
 COPY --from=static-build /out-static/ /usr/local/bin/
 ENV PATH=/usr/local/bin
 CMD ["nfqdump", "-queue", "0"]
@@ -101,6 +106,7 @@ RUN mkdir -p /rootfs/usr/local/bin /rootfs/tmp \
 
 # ---- minimal: an empty (scratch) image with the programs and their libraries
 FROM scratch AS minimal
+LABEL org.opencontainers.image.licenses="MIT AND BSD-3-Clause AND GPL-2.0-or-later AND LGPL-2.1-or-later"
 COPY --from=minimal-build /rootfs/ /
 ENV PATH=/usr/local/bin
 CMD ["nfqdump", "-queue", "0"]
@@ -108,6 +114,7 @@ CMD ["nfqdump", "-queue", "0"]
 # ---- slim (the default target): the programs and the shared libraries,
 # without apt's package lists and caches
 FROM ${RUN_IMAGE} AS slim
+LABEL org.opencontainers.image.licenses="MIT AND BSD-3-Clause AND GPL-2.0-or-later AND LGPL-2.1-or-later"
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libnetfilter-queue1 libnfnetlink0 libmnl0 \

@@ -9,13 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nfq-go/nfq/internal/netnstest"
+	"github.com/nfq-go/nfq/internal/progtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -37,13 +37,6 @@ var (
 	clibErr  error
 )
 
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
-}
-
 func run(dir string, env []string, name string, args ...string) error {
 	cmd := exec.Command(name, args...)
 	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
@@ -61,7 +54,7 @@ func buildCLib(dir string) (*clib, error) {
 	}
 	c := &clib{prefix: filepath.Join(dir, "prefix")}
 	c.lib, c.include = filepath.Join(c.prefix, "lib"), filepath.Join(c.prefix, "include")
-	if err := run(root, nil, "make", "-s", "-C", "libipq", "install", "GO="+goTool(),
+	if err := run(root, nil, "make", "-s", "-C", "libipq", "install", "GO="+progtest.GoTool(),
 		"O="+filepath.Join(dir, "build"), "PREFIX="+c.prefix); err != nil {
 		return nil, err
 	}
@@ -98,7 +91,7 @@ func buildCLib(dir string) (*clib, error) {
 	if err := run(dir, nil, "cc", args...); err != nil {
 		return nil, err
 	}
-	return c, run(root, nil, goTool(), "build", "-o", c.goPasser, "./examples/ipq-passer")
+	return c, run(root, nil, progtest.GoTool(), "build", "-o", c.goPasser, "./examples/ipq-passer")
 }
 
 // command runs a built program inside ns, finding libipq.so where it was
@@ -110,7 +103,6 @@ func (c *clib) command(ns *netnstest.NS, prog string, args ...string) *exec.Cmd 
 }
 
 func TestLibipqC(t *testing.T) {
-	requireRoot(t)
 	dir := t.TempDir()
 	var c *clib
 	clibOnce.Do(func() { c, clibErr = buildCLib(dir) })

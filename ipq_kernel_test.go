@@ -20,11 +20,6 @@ import (
 // The libipq compat API against the kernel: every scenario of the C
 // library's tests (ipq_clib_test.go), through the Go functions.
 
-func requireRoot(t *testing.T) {
-	t.Helper()
-	require.True(t, netnstest.IsRoot(), "kernel tests need root (CAP_NET_ADMIN, CAP_SYS_ADMIN)")
-}
-
 // readPacket reads messages until a packet comes, failing after timeout.
 func readPacket(t *testing.T, h *nfq.IPQHandle, buf []byte) (int, *nfq.IPQPacketMsg) {
 	t.Helper()
@@ -48,7 +43,7 @@ func fdReadable(t *testing.T, h *nfq.IPQHandle, timeout time.Duration) bool {
 }
 
 func TestIPQPasserPassesPingAndUDPAndWithoutItTrafficIsDropped(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireKernel(t)
 	l := newIPQLab(t, false, true)
 	p := newPinger(t, l.ns, false)
 	h := l.createIn(t, nfq.NFProtoIPv4)
@@ -64,7 +59,7 @@ func TestIPQPasserPassesPingAndUDPAndWithoutItTrafficIsDropped(t *testing.T) {
 }
 
 func TestIPQCopyMetaHasNoPayloadAndCopyPacketHasRangeBytes(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireKernel(t)
 	l := newIPQLab(t, false, false)
 	h := l.createIn(t, nfq.NFProtoIPv4)
 	buf := make([]byte, 4096)
@@ -114,7 +109,7 @@ func netnstestRead(l *ipqLab, want int) []string {
 }
 
 func TestIPQReadTimeoutAndBufferChecks(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireKernel(t)
 	l := newIPQLab(t, false, false)
 	h := l.createIn(t, nfq.NFProtoIPv4)
 	require.Greater(t, nfq.IPQSetMode(h, nfq.IPQCopyPacket, 0), 0)
@@ -136,7 +131,7 @@ func TestIPQReadTimeoutAndBufferChecks(t *testing.T) {
 }
 
 func TestIPQTruncatedMessageStillNamesThePacket(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireKernel(t)
 	l := newIPQLab(t, false, false)
 	h := l.createIn(t, nfq.NFProtoIPv4)
 	require.Greater(t, nfq.IPQSetMode(h, nfq.IPQCopyPacket, 0), 0)
@@ -171,7 +166,7 @@ func upperUDP(pkt []byte) []byte {
 }
 
 func TestIPQVerdictWithPayloadRewritesThePacket(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireKernel(t)
 	l := newIPQLab(t, false, false)
 	h := l.createIn(t, nfq.NFProtoIPv4)
 	require.Greater(t, nfq.IPQSetMode(h, nfq.IPQCopyPacket, 0), 0)
@@ -184,7 +179,7 @@ func TestIPQVerdictWithPayloadRewritesThePacket(t *testing.T) {
 }
 
 func TestIPQRefusedRequestsComeBackAsErrorMessages(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireKernel(t)
 	l := newIPQLab(t, false, false)
 	h := l.createIn(t, nfq.NFProtoIPv4)
 	buf := make([]byte, 256)
@@ -208,7 +203,7 @@ func TestIPQRefusedRequestsComeBackAsErrorMessages(t *testing.T) {
 }
 
 func TestIPQUntilSetModePacketsAreDropped(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireKernel(t)
 	l := newIPQLab(t, false, false)
 	h := l.createIn(t, nfq.NFProtoIPv4)
 	assert.Empty(t, l.sendUDP(t, 300*time.Millisecond, "early"), "IPQ_COPY_NONE drops")
@@ -216,7 +211,7 @@ func TestIPQUntilSetModePacketsAreDropped(t *testing.T) {
 }
 
 func TestIPQIPv4AndIPv6HandlesShareQueueZero(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireKernel(t)
 	l4 := newIPQLab(t, false, false)
 	// the IPv6 pair in the same namespace
 	l6 := &ipqLab{ns: l4.ns}
@@ -252,7 +247,7 @@ func TestIPQIPv4AndIPv6HandlesShareQueueZero(t *testing.T) {
 }
 
 func TestIPQQueueNumberFromEnvironmentOrCall(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireKernel(t)
 	ns := netnstest.New(t)
 	recv := ns.ListenUDP(t, "127.0.0.1:0")
 	send := ns.DialUDP(t, recv.LocalAddr().String())
@@ -282,7 +277,7 @@ func TestIPQQueueNumberFromEnvironmentOrCall(t *testing.T) {
 }
 
 func TestIPQDestroyDropsWhatItHeld(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireKernel(t)
 	l := newIPQLab(t, false, false)
 	var h *nfq.IPQHandle
 	l.ns.Do(t, func() { h = nfq.IPQCreateHandle(0, nfq.NFProtoIPv4) })

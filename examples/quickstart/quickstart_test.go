@@ -66,6 +66,7 @@ func TestQuickstartAcceptsAndLogsEveryPacket(t *testing.T) {
 // As the README says: an ordinary user can run the program once the binary
 // has CAP_NET_ADMIN as a file capability.
 func TestQuickstartRunsUnprivilegedWithSetcap(t *testing.T) {
+	netnstest.RequireKernel(t) // setcap, before the namespace, needs root too
 	for _, tool := range []string{"setcap", "setpriv"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is needed for this test (Debian: libcap2-bin, util-linux): %v", tool, err)
