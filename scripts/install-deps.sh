@@ -12,6 +12,8 @@ packages=(
 	libnetfilter-queue-dev libnfnetlink-dev libmnl-dev
 	# kernel tests and the demo: namespaces, NFQUEUE rules, traffic
 	iproute2 iptables iputils-ping procps
+	# nfqdump's tests read its pcap files back
+	tcpdump
 	# fetching Go modules over HTTPS
 	ca-certificates
 	# go test -asan (AddressSanitizer with leak checks)

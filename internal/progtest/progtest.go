@@ -157,6 +157,9 @@ func (p *Proc) Wait(t testing.TB, timeout time.Duration) int {
 	return p.state.ExitCode()
 }
 
+// Signal sends sig to the process (SIGSTOP, SIGCONT, ...).
+func (p *Proc) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
 // Stop sends SIGINT, as Ctrl-C would, and waits for the exit code.
 func (p *Proc) Stop(t testing.TB) int {
 	t.Helper()
