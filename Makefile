@@ -91,11 +91,14 @@ container-test: deps
 
 PREFIX ?= /usr/local
 
-# The drop-in C libipq (libipq.so.0, libipq.a, libipq.pc, headers).
-libipq: deps
+# The drop-in C libipq (libipq.so.0, libipq.a, libipq.pc, headers): plain C,
+# so only the system packages, not Go.
+libipq:
+	bash scripts/install-deps.sh
 	$(MAKE) -C libipq
 
-install-libipq: deps
+install-libipq:
+	bash scripts/install-deps.sh
 	$(MAKE) -C libipq install PREFIX=$(PREFIX)
 
 uninstall-libipq:

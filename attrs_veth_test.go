@@ -5,6 +5,7 @@ package nfq_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"syscall"
 	"testing"
 	"time"
@@ -34,6 +35,18 @@ func vethPeer(t *testing.T, ns *netnstest.NS, local, peerAddr string) *netnstest
 	return peer
 }
 
+// askForTimestamps makes c ask for receive timestamps, which makes the stack
+// stamp incoming packets (soon after, not at once); the stamp travels with
+// them to the queue.
+func askForTimestamps(t *testing.T, c *net.UDPConn) {
+	t.Helper()
+	raw, err := c.SyscallConn()
+	require.NoError(t, err)
+	require.NoError(t, raw.Control(func(fd uintptr) {
+		require.NoError(t, syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TIMESTAMP, 1))
+	}))
+}
+
 func TestAttributesOfAPacketArrivingOnAVeth(t *testing.T) {
 	t.Parallel()
 	queue := newQueueNum()
@@ -44,13 +57,7 @@ func TestAttributesOfAPacketArrivingOnAVeth(t *testing.T) {
 	host.Exec(t, "iptables", "-t", "mangle", "-A", "PREROUTING", "-p", "udp", "--dport", "9999",
 		"-j", "NFQUEUE", "--queue-num", fmt.Sprint(queue))
 	recv := host.ListenUDP(t, "10.71.0.1:9999")
-	// A socket that asks for receive timestamps makes the stack stamp
-	// incoming packets, and the stamp travels with them to the queue.
-	raw, err := recv.SyscallConn()
-	require.NoError(t, err)
-	require.NoError(t, raw.Control(func(fd uintptr) {
-		require.NoError(t, syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TIMESTAMP, 1))
-	}))
+	askForTimestamps(t, recv)
 	send := sender.DialUDP(t, "10.71.0.1:9999")
 
 	q := openIn(t, host, nfq.Config{Queue: queue})

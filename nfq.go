@@ -82,10 +82,8 @@ type Queue struct {
 
 	stats counters
 
-	// Opened with the queue, in its network namespace; see kernelstats.go
-	// and ifname.go.
+	// Opened with the queue, in its network namespace; see kernelstats.go.
 	kstats *kernelStatsFile
-	ifn    *ifNames
 
 	// set is the QueueSet the queue belongs to, or nil; set before the
 	// queue is consumed.
@@ -130,7 +128,7 @@ func open(cfg Config) (*Queue, error) {
 		q.handle.Delete()
 		return nil, openError(cfg.Queue, C.GoString(stage), syscall.Errno(cerr))
 	}
-	q.kstats, q.ifn = openKernelStats(), openIfNames()
+	q.kstats = openKernelStats()
 	if err := q.registerPoll(); err != nil {
 		q.Close()
 		return nil, &OpError{Op: "register socket with the Go poller", Queue: cfg.Queue, Err: err}
@@ -154,7 +152,7 @@ func open(cfg Config) (*Queue, error) {
 // and makes the eventfd that wakes the loop from a wait in its thread.
 func (q *Queue) registerPoll() error {
 	var err error
-	if q.wakeFD, err = newWakeFD(); err != nil {
+	if q.wakeFD, err = newEventFD(); err != nil {
 		return err
 	}
 	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(C.nfqgo_fd(q.c)), syscall.F_DUPFD_CLOEXEC, 0)
@@ -271,7 +269,6 @@ func (q *Queue) Close() error {
 			efdClose(q.wakeFD) // configure, which posts to it, holds rx
 		}
 		q.kstats.close()
-		q.ifn.close()
 		q.handle.Delete()
 	})
 	if q.chanMode.Load() && q.inReport.Load() == 0 {
