@@ -45,9 +45,9 @@ done
 
 # The targets the README advertises: the default one (slim) and every
 # "--target NAME" of its Docker section.
-advertised=$(awk '/^## /{on = ($0 == "## Docker")} on' README.md | grep -o -- '--target [a-z-]*' | awk '{print $2}' | sort -u)
-[[ -n $advertised ]] || fail "the README's Docker section names no --target"
-advertised="slim $(echo $advertised)"
+advertised=$(awk '/^## /{on = ($0 == "## Docker")} on' README.md | grep -o -- '--target [a-z-]*' | awk '{print $2}' | sort -u | tr '\n' ' ')
+[[ -n ${advertised// /} ]] || fail "the README's Docker section names no --target"
+advertised="slim ${advertised% }"
 for target in $advertised; do
 	grep -q "^FROM .* AS $target\$" Dockerfile || fail "the README advertises target $target, which the Dockerfile lacks"
 done
