@@ -36,7 +36,7 @@ func packetMessage(queue uint16, id uint32, payload []byte) []byte {
 	msg = attr(msg, 6 /* NFQA_IFINDEX_OUTDEV */, binary.BigEndian.AppendUint32(nil, 1))
 	msg = attr(msg, 10 /* NFQA_PAYLOAD */, payload)
 	binary.LittleEndian.PutUint32(msg[0:], uint32(len(msg)))
-	binary.LittleEndian.PutUint16(msg[4:], 3<<8|0) // NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_PACKET
+	binary.LittleEndian.PutUint16(msg[4:], 3<<8) // NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_PACKET (0)
 	return msg
 }
 

@@ -3,43 +3,70 @@ package nfq
 import (
 	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
-// CopyMode says how much of each packet the kernel copies to userspace
-// (NFQNL_COPY_*).
+// CopyMode says how much of each packet the kernel copies to userspace.
+//
+// The zero value is CopyPacket, the mode nearly every program wants, so a
+// Config that leaves CopyMode out copies whole packets; every constant means
+// what it says. The values are this package's, not the kernel's NFQNL_COPY_*
+// codes (in which 0 is "none"): the package translates them when it talks
+// to the kernel.
 type CopyMode uint8
 
 const (
-	// CopyNone copies nothing, and the kernel drops every packet of a queue
-	// in this mode. As Config.CopyMode, the zero value means CopyPacket.
-	CopyNone CopyMode = 0
-	// CopyMeta sends the metadata only: no payload.
-	CopyMeta CopyMode = 1
-	// CopyPacket sends the metadata and the packet from its network header,
-	// up to Config.CopyRange bytes.
-	CopyPacket CopyMode = 2
+	// CopyPacket sends the metadata and the packet from its network
+	// header, up to Config.CopyRange bytes. The zero value.
+	CopyPacket CopyMode = iota
+	// CopyMeta sends the metadata only: no payload, and no packet length
+	// either (Packet.OrigLen is 0).
+	CopyMeta
+	// CopyNone copies nothing, and the kernel drops every packet of a
+	// queue in this mode: Open and SetCopyMode refuse it with an error
+	// wrapping ErrInvalidConfig.
+	CopyNone
 )
 
 func (m CopyMode) String() string {
 	switch m {
-	case CopyNone:
-		return "none"
-	case CopyMeta:
-		return "meta"
 	case CopyPacket:
 		return "packet"
+	case CopyMeta:
+		return "meta"
+	case CopyNone:
+		return "none"
 	}
 	return fmt.Sprintf("copymode(%d)", uint8(m))
 }
 
-// MaxCopyRange is the largest payload the kernel copies to userspace: the
-// payload attribute has a 16-bit length.
-const MaxCopyRange = 0xffff
+// The kernel's copy modes (NFQNL_COPY_* of <linux/netfilter/nfnetlink_queue.h>).
+const (
+	kernelCopyNone   = 0
+	kernelCopyMeta   = 1
+	kernelCopyPacket = 2
+)
 
-// MaxPayloadLen is the largest replacement payload a verdict may carry.
-const MaxPayloadLen = 0xffff - 4 // the attribute header takes 4 of the 16-bit length
+// kernel returns the kernel's code for m; m has been checked by withDefaults.
+func (m CopyMode) kernel() uint8 {
+	switch m {
+	case CopyMeta:
+		return kernelCopyMeta
+	case CopyNone:
+		return kernelCopyNone
+	}
+	return kernelCopyPacket
+}
+
+// MaxCopyRange is the most payload bytes the kernel copies to userspace
+// (NFQNL_MAX_COPY_RANGE): the payload attribute has a 16-bit length, 4 of
+// which its header takes. A larger packet arrives cut to this length, with
+// Packet.OrigLen telling its real length.
+const MaxCopyRange = 0xffff - 4
+
+// MaxPayloadLen is the largest replacement payload a verdict may carry, for
+// the same reason.
+const MaxPayloadLen = 0xffff - 4
 
 // Flags are queue flags (NFQA_CFG_F_*). Each needs kernel support; Open
 // fails with an error naming a flag the running kernel refuses.
@@ -64,32 +91,12 @@ const (
 	flagsAll = FlagFailOpen | FlagConntrack | FlagGSO | FlagUIDGID | FlagSecCtx
 )
 
-var flagNames = []struct {
-	f    Flags
-	name string
-}{
+var flagNames = []bitName[Flags]{
 	{FlagFailOpen, "fail-open"},
 	{FlagConntrack, "conntrack"},
 	{FlagGSO, "gso"},
 	{FlagUIDGID, "uid-gid"},
 	{FlagSecCtx, "secctx"},
-}
-
-func (f Flags) String() string {
-	if f == 0 {
-		return "none"
-	}
-	var parts []string
-	for _, n := range flagNames {
-		if f&n.f != 0 {
-			parts = append(parts, n.name)
-			f &^= n.f
-		}
-	}
-	if f != 0 {
-		parts = append(parts, fmt.Sprintf("0x%x", uint32(f)))
-	}
-	return strings.Join(parts, "|")
 }
 
 // Config describes a queue to open. The zero value of every field but Queue
@@ -98,12 +105,23 @@ type Config struct {
 	// Queue is the queue number, as in iptables -j NFQUEUE --queue-num.
 	Queue uint16
 
-	// CopyMode defaults to CopyPacket (the zero value CopyNone is never
-	// useful: the kernel would drop every packet).
+	// CopyMode is how much of each packet the kernel copies: CopyPacket
+	// (the zero value) or CopyMeta.
 	CopyMode CopyMode
-	// CopyRange is how many payload bytes to copy in CopyPacket mode;
-	// 0 means the whole packet (MaxCopyRange).
+	// CopyRange is how many payload bytes to copy in CopyPacket mode; 0
+	// means as much as the kernel copies (MaxCopyRange, 65531 bytes).
+	// Larger values are refused.
 	CopyRange uint32
+
+	// NetNS, when set, is the network namespace to open the queue in, given
+	// by a path: /proc/PID/ns/net (another process's, a container's),
+	// /run/netns/NAME (made by ip netns add) or /proc/self/fd/N (a
+	// descriptor of one). Empty means the calling thread's. Open enters the
+	// namespace on a thread of its own, so the caller's threads stay in
+	// theirs; the queue, its counters and its interface names belong to
+	// that namespace from then on, whichever goroutine uses them. Entering
+	// it needs CAP_SYS_ADMIN, besides CAP_NET_ADMIN over it for the queue.
+	NetNS string
 
 	// MaxQueueLen is how many packets the kernel holds waiting for a
 	// verdict before it drops (or, with FlagFailOpen, accepts) new ones.
@@ -161,18 +179,17 @@ const (
 // withDefaults returns c with zero fields replaced by their defaults and
 // checks the rest.
 func (c Config) withDefaults() (Config, error) {
-	if c.CopyMode == CopyNone {
-		c.CopyMode = CopyPacket
-	}
 	switch c.CopyMode {
-	case CopyMeta, CopyPacket:
+	case CopyPacket, CopyMeta:
+	case CopyNone:
+		return c, fmt.Errorf("%w: copy mode none makes the kernel drop every packet of the queue; use CopyPacket (the default) or CopyMeta", ErrInvalidConfig)
 	default:
-		return c, fmt.Errorf("%w: unknown copy mode %d", ErrInvalidConfig, c.CopyMode)
+		return c, fmt.Errorf("%w: unknown copy mode %d; use CopyPacket (the default) or CopyMeta", ErrInvalidConfig, c.CopyMode)
 	}
-	if c.CopyRange == 0 || c.CopyRange > MaxCopyRange {
-		if c.CopyRange > MaxCopyRange {
-			return c, fmt.Errorf("%w: copy range %d is over the kernel's limit of %d", ErrInvalidConfig, c.CopyRange, MaxCopyRange)
-		}
+	if c.CopyRange > MaxCopyRange {
+		return c, fmt.Errorf("%w: copy range %d is over the kernel's limit of %d (MaxCopyRange); 0 copies whole packets", ErrInvalidConfig, c.CopyRange, MaxCopyRange)
+	}
+	if c.CopyRange == 0 {
 		c.CopyRange = MaxCopyRange
 	}
 	if c.Flags&^flagsAll != 0 {

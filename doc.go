@@ -9,19 +9,22 @@
 //
 //	iptables -A INPUT -p tcp --dport 80 -j NFQUEUE --queue-num 5
 //
-// takes each matching packet out of the kernel's path and parks it in queue
-// 5. The kernel sends a copy (metadata, and the packet from its IP header on,
-// up to a copy range) over a netlink socket to the one process bound to that
-// queue, and holds the packet until that process answers with a verdict:
-// accept, drop, repeat the hook, stop, or hand it to another queue;
-// optionally with a new packet mark, new packet bytes or a new connection
-// mark. Packets nobody answers stay in the kernel and count against the queue
-// length (1024 by default); when the queue is full, new packets are dropped
-// (or accepted, with FlagFailOpen).
+// takes each matching packet out of the kernel's path and parks it in queue 5.
+// The kernel sends a copy (metadata, and the packet from its IP header on, up
+// to a copy range of at most MaxCopyRange, 65531 bytes) over a netlink socket
+// to the one process bound to that queue, and holds the packet until that
+// process answers with a verdict: accept, drop, repeat the hook, stop, or hand
+// it to another queue; optionally with a new packet mark, new packet bytes or
+// a new connection mark. Packets nobody answers stay in the kernel and count
+// against the queue length (1024 by default); when the queue is full, new
+// packets are dropped (or accepted, with FlagFailOpen).
 //
 // If no process is bound to the queue, the kernel drops the packets (iptables
 // --queue-bypass accepts them instead). When the bound process closes its
 // socket or dies, the queue goes away and the packets it held are dropped.
+// The nft spelling of such a rule ends in "queue num 5 bypass"; it needs a
+// kernel built with CONFIG_NFT_QUEUE, where the iptables target needs
+// CONFIG_NETFILTER_XT_TARGET_NFQUEUE.
 //
 // # Using it
 //
@@ -41,29 +44,41 @@
 //		p.Accept()
 //	}
 //
+// Run returns ctx.Err() when ctx ends and nil when Close ended it; the
+// Packets channel closes in both cases. Packet fields print as words for
+// logs (Hook, Attrs, SkbInfo, and the Verdict given).
+//
 // Each packet must get one verdict; a second one returns an error wrapping
-// ErrVerdictGiven and sends nothing. On Close, every packet the queue
-// received but that has no verdict yet gets Config.DefaultVerdict (Drop
-// unless set), so none is left waiting in the kernel. With DefaultVerdict
-// Accept, Close also makes the kernel accept packets arriving during the
-// Close itself (fail-open); with an iptables rule using --queue-bypass, the
-// kernel accepts those arriving while no queue is bound. The one gap left is
-// the instant in which Open binds the queue: the kernel drops, without
-// counting them, packets that arrive before the bind request has also set
-// the copy mode (both travel in one message, so the window is tiny).
+// ErrVerdictGiven and sends nothing. The kernel does not acknowledge verdicts:
+// one it refuses comes back later through Config.OnError. On Close, every
+// packet the queue received but that has no verdict yet gets
+// Config.DefaultVerdict (Drop unless set), so none is left waiting in the
+// kernel. With DefaultVerdict Accept, Close also makes the kernel accept
+// packets arriving during the Close itself (fail-open); with an iptables rule
+// using --queue-bypass, the kernel accepts those arriving while no queue is
+// bound. The one gap left is the instant in which Open binds the queue: the
+// kernel drops, without counting them, packets that arrive before the bind
+// request has also set the copy mode (both travel in one message, so the
+// window is tiny).
 //
 // # Privileges
 //
 // Binding a queue needs CAP_NET_ADMIN in the network namespace where the
 // queue is opened: run as root, give the binary the capability (setcap
-// cap_net_admin+ep), or start the container with --cap-add NET_ADMIN. Without
-// it, Open fails with an error wrapping ErrNoPermission (and os.ErrPermission).
-// A queue number held by another socket fails with ErrQueueInUse.
+// cap_net_admin+ep BINARY, then run it as any user), or start the container
+// with --cap-add NET_ADMIN. Without it, Open fails with an error wrapping
+// ErrNoPermission and os.ErrPermission. The kernel gives the same answer
+// (EPERM) for a queue number another socket holds; Open tells the two apart
+// and fails then with ErrQueueInUse, naming the holder's netlink port id and,
+// where /proc shows it, its process; that error does not wrap
+// os.ErrPermission.
 //
-// A queue belongs to the network namespace of the thread that called Open.
-// To serve another namespace, open the queue from a locked OS thread that
-// has entered it (setns); the queue stays in that namespace afterwards,
-// whichever goroutine uses it.
+// A queue belongs to a network namespace: the one Config.NetNS names
+// (/proc/PID/ns/net of a process in a container, /run/netns/NAME, or
+// /proc/self/fd/N), or else that of the thread that called Open. With
+// Config.NetNS, Open enters the namespace on a thread of its own, which
+// needs CAP_SYS_ADMIN, and the caller's threads stay where they are. The
+// queue stays in its namespace afterwards, whichever goroutine uses it.
 //
 // # Concurrency
 //
@@ -115,9 +130,9 @@
 // sent.
 //
 // Interface names (Queue.InterfaceName, Packet.InDevName, ...) and the
-// kernel's counters in Stats are those of the queue's network namespace,
-// whichever thread asks: Open keeps a route socket and the kernel's counter
-// file, opened in that namespace, until Close.
+// kernel's counters (Queue.KernelStats) are those of the queue's network
+// namespace, whichever thread asks: Open keeps a route socket and the
+// kernel's counter file, opened in that namespace, until Close.
 //
 // # Memory
 //
@@ -141,16 +156,27 @@
 // (Config.ReadBufferSize), after which the kernel drops packets and reports
 // the loss (ErrOverrun through Config.OnError, and Stats.Overruns).
 //
+// # Reading headers
+//
+// ParseHeaders decodes the IP header, the IPv6 extension headers and the
+// TCP, UDP, ICMP or ICMPv6 header of a packet into a plain Headers value,
+// without allocating: addresses, protocol, ports, TCP sequence numbers and
+// flags, ICMP type and code, fragment state and the offsets of the transport
+// header and payload. It decodes as far as the bytes go: Headers.Has says
+// which fields it could fill in, Headers.Truncated where the copy range cut
+// the packet, Headers.Malformed whether a header contradicts another. A
+// later fragment has no ports.
+//
 // # Rewriting packets
 //
 // A verdict may carry new packet bytes (WithPayload), which the kernel sends
-// as they are: lengths and checksums must be right. ParseHeaders finds the
-// IP and TCP/UDP headers and the payload (past IPv4 options and IPv6
-// extension headers); MangleTransport replaces bytes of the TCP/UDP payload
-// with bytes of any length and fixes the lengths and checksums, and
-// FixChecksums recomputes the checksums after in-place edits. The C
-// library's pkt_buff and protocol helpers do the work. A rewrite needs the
-// whole packet (fragments and packets cut by the copy range are refused).
+// as they are: lengths and checksums must be right. Headers.CheckRewritable
+// says whether a packet can be rewritten: a whole TCP or UDP datagram
+// (fragments and packets cut by the copy range are refused) with consistent
+// lengths. MangleTransport replaces bytes of the TCP/UDP payload with bytes
+// of any length and fixes the lengths and checksums, and FixChecksums
+// recomputes the checksums after in-place edits; both run that check first.
+// The C library's pkt_buff and protocol helpers do the work.
 // After a TCP payload changes length, the program must shift the sequence
 // numbers of later segments and the acknowledgments of the other direction
 // (AdjustTCPSeq says how), so it must queue both directions.
@@ -159,8 +185,9 @@
 //
 // Errors are *OpError values naming the operation and the queue. They unwrap
 // to the errno the kernel or the C library reported, so errors.Is(err,
-// os.ErrPermission) works, and to a sentinel (ErrQueueInUse,
-// ErrNoPermission, ErrClosed, ...) where the package can tell what happened.
+// os.ErrPermission) works for a missing privilege, and to a sentinel
+// (ErrQueueInUse, ErrNoPermission, ErrClosed, ...) where the package can
+// tell what happened.
 // The rewrite helpers work on bytes, not queues: they return *PacketError,
 // which unwraps to ErrTruncated, ErrFragment and the like.
 //
@@ -168,6 +195,8 @@
 //
 // The package needs Linux, cgo and the development files of
 // libnetfilter_queue and libmnl (Debian: libnetfilter-queue-dev libmnl-dev
-// pkg-config; the shared libnetfilter_queue also loads libnfnetlink).
-// Elsewhere it builds, and Open returns an error wrapping ErrNotSupported.
+// pkg-config; Fedora: libnetfilter_queue-devel libmnl-devel pkgconf; the
+// shared libnetfilter_queue also loads libnfnetlink). Elsewhere it builds,
+// and Open returns an error wrapping ErrNotSupported; ParseHeaders, which is
+// pure Go, works in every build.
 package nfq

@@ -22,10 +22,14 @@ var (
 	// ErrPayloadTooLarge: a replacement payload is over MaxPayloadLen.
 	ErrPayloadTooLarge = errors.New("nfq: replacement payload too large")
 	// ErrQueueInUse: another socket (this process or another) is bound to
-	// the queue number.
+	// the queue number. The message names it by its netlink port id, and
+	// names the process holding it where /proc shows one. The kernel
+	// answers EPERM here, as for a missing capability; such an error
+	// unwraps to syscall.EBUSY instead, never to os.ErrPermission.
 	ErrQueueInUse = errors.New("nfq: queue number in use")
-	// ErrNoPermission: the process lacks CAP_NET_ADMIN in the network
-	// namespace of the queue.
+	// ErrNoPermission: the process lacks a privilege Open needs:
+	// CAP_NET_ADMIN over the queue's network namespace, or CAP_SYS_ADMIN to
+	// enter Config.NetNS. Such an error also unwraps to os.ErrPermission.
 	ErrNoPermission = errors.New("nfq: CAP_NET_ADMIN required")
 	// ErrNotSupported: the running kernel lacks a feature, or this build
 	// of the package cannot use NFQUEUE at all (not Linux, or no cgo).
@@ -41,8 +45,9 @@ var (
 
 // OpError describes a failed operation on a queue. It unwraps to the cause:
 // a syscall.Errno when the kernel or the C library reported one (so
-// errors.Is(err, os.ErrPermission) works), and to one of the sentinel errors
-// above when the package could tell what went wrong.
+// errors.Is(err, os.ErrPermission) works for a missing privilege), and to
+// one of the sentinel errors above when the package could tell what went
+// wrong.
 type OpError struct {
 	Op    string // what was attempted: "open", "bind queue", "set mode", "verdict", ...
 	Queue uint16 // queue number

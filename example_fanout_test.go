@@ -52,8 +52,7 @@ func ExamplePacket_InDevName() {
 	p.Accept()
 }
 
-// The kernel's counters tell what the library cannot see: packets dropped
-// before they reached the socket.
+// The package counts what passes through it.
 func ExampleQueue_Stats() {
 	q, err := nfq.Open(nfq.Config{Queue: 9})
 	if err != nil {
@@ -61,9 +60,34 @@ func ExampleQueue_Stats() {
 	}
 	defer q.Close()
 	st := q.Stats()
-	if st.Kernel.Present {
-		fmt.Printf("%d waiting, %d dropped (queue full), %d dropped (socket buffer full)\n",
-			st.Kernel.QueueLen, st.Kernel.Dropped, st.Kernel.UserDropped)
+	fmt.Printf("%d received, %d accepted, %d dropped by verdict\n", st.Received, st.ByVerdict.Accept, st.ByVerdict.Drop)
+}
+
+// The kernel's counters tell what the library cannot see: packets dropped
+// before they reached the socket.
+func ExampleQueue_KernelStats() {
+	q, err := nfq.Open(nfq.Config{Queue: 9})
+	if err != nil {
+		log.Fatal(err)
 	}
-	fmt.Printf("%d accepted, %d dropped by verdict\n", st.ByVerdict.Accept, st.ByVerdict.Drop)
+	defer q.Close()
+	k, err := q.KernelStats()
+	if err != nil {
+		log.Print(err) // no /proc, say: the queue works without it
+		return
+	}
+	fmt.Printf("%d waiting, %d dropped (queue full), %d dropped (socket buffer full)\n",
+		k.QueueLen, k.Dropped, k.UserDropped)
+}
+
+// Counters by queue number.
+func ExampleQueueSet_Stats() {
+	set, err := nfq.OpenRange(0, 3, nfq.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer set.Close()
+	for n, st := range set.Stats() {
+		fmt.Printf("queue %d: %d received\n", n, st.Received)
+	}
 }

@@ -43,6 +43,23 @@ func ExampleQueue_Run() {
 		}
 		p.Accept()
 	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		log.Fatal(err) // the socket failed
+	}
+}
+
+// Serve the queue of a container's network namespace from outside it: pid
+// is a process in the container (docker inspect -f '{{.State.Pid}}' NAME),
+// and the NFQUEUE rule is in that namespace too. "/run/netns/NAME" names a
+// namespace made by ip netns add.
+func ExampleConfig_netNS() {
+	pid := "4242"
+	q, err := nfq.Open(nfq.Config{Queue: 0, NetNS: "/proc/" + pid + "/ns/net"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer q.Close()
+	err = q.Run(context.Background(), func(p *nfq.Packet) { p.Accept() })
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -63,7 +80,7 @@ func ExampleOpError() {
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, nfq.ErrInvalidConfig))
 	// Output:
-	// nfq: queue 3: open: invalid config: copy range 1048576 is over the kernel's limit of 65535
+	// nfq: queue 3: open: invalid config: copy range 1048576 is over the kernel's limit of 65531 (MaxCopyRange); 0 copies whole packets
 	// true
 }
 

@@ -31,9 +31,10 @@ type QueueSet struct {
 }
 
 // OpenRange opens queues first..last (both included) with the same
-// configuration, in the network namespace of the calling thread; cfg.Queue
-// must be left zero. If one queue fails to open, the ones already open are
-// closed and the error names the queue that failed.
+// configuration, in the network namespace cfg.NetNS names or else in that
+// of the calling thread; cfg.Queue must be left zero. If one queue fails to
+// open, the ones already open are closed and the error names the queue that
+// failed.
 func OpenRange(first, last uint16, cfg Config) (*QueueSet, error) {
 	op := fmt.Sprintf("open range %d:%d", first, last)
 	if first > last {
@@ -44,20 +45,26 @@ func OpenRange(first, last uint16, cfg Config) (*QueueSet, error) {
 		return nil, &OpError{Op: op, Queue: cfg.Queue, Err: fmt.Errorf("%w: Config.Queue is set", ErrInvalidConfig),
 			Hint: "leave Config.Queue zero: OpenRange numbers the queues itself"}
 	}
-	// Every queue in the same namespace: stay on this thread meanwhile.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	s := &QueueSet{first: first, last: last}
-	for n := int(first); n <= int(last); n++ {
-		c := cfg
-		c.Queue = uint16(n)
-		q, err := Open(c)
-		if err != nil {
-			s.Close()
-			return nil, err // an *OpError naming queue n
+	err := inNetNS(first, cfg.NetNS, func() error {
+		// Every queue in the same namespace: stay on this thread meanwhile.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for n := int(first); n <= int(last); n++ {
+			c := cfg
+			c.Queue = uint16(n)
+			q, err := open(c)
+			if err != nil {
+				return err // an *OpError naming queue n
+			}
+			q.set = s
+			s.queues = append(s.queues, q)
 		}
-		q.set = s
-		s.queues = append(s.queues, q)
+		return nil
+	})
+	if err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -99,10 +106,11 @@ func (s *QueueSet) Packets(ctx context.Context) (<-chan *Packet, error) {
 
 // Run calls fn for each packet of every queue, concurrently from one
 // goroutine per queue (packets of one queue, hence of one flow, in order),
-// until ctx ends or the set is closed; ctx ending closes it. If one queue
-// fails, Run closes the others and returns the error. If fn panics, the set
-// is closed (every packet without a verdict gets the default verdict) and
-// the panic continues on the goroutine that called Run.
+// until ctx ends or the set is closed; ctx ending closes it. Like Queue.Run,
+// it returns ctx.Err() when ctx ended and nil when Close ended it. If one
+// queue fails, Run closes the others and returns the error. If fn panics,
+// the set is closed (every packet without a verdict gets the default
+// verdict) and the panic continues on the goroutine that called Run.
 func (s *QueueSet) Run(ctx context.Context, fn func(*Packet)) error {
 	if fn == nil {
 		return &OpError{Op: "run", Queue: s.first, Err: errors.New("nil callback")}
@@ -117,6 +125,7 @@ func (s *QueueSet) Run(ctx context.Context, fn func(*Packet)) error {
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		errs     []error
+		ctxErr   error
 		panicked bool
 		panicVal any
 	)
@@ -134,7 +143,13 @@ func (s *QueueSet) Run(ctx context.Context, fn func(*Packet)) error {
 					s.Close()
 				}
 			}()
-			if err := q.run(ctx, fn); err != nil {
+			switch err := q.run(ctx, fn); {
+			case err == nil:
+			case err == ctx.Err(): // ctx closes every queue: one error for all
+				mu.Lock()
+				ctxErr = err
+				mu.Unlock()
+			default:
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
@@ -145,6 +160,9 @@ func (s *QueueSet) Run(ctx context.Context, fn func(*Packet)) error {
 	wg.Wait()
 	if panicked {
 		panic(panicVal)
+	}
+	if len(errs) == 0 {
+		return ctxErr
 	}
 	return errors.Join(errs...)
 }
@@ -175,11 +193,12 @@ func (s *QueueSet) Close() error {
 	return errors.Join(errs...)
 }
 
-// Stats returns each queue's counters, in the order of Queues.
-func (s *QueueSet) Stats() []Stats {
-	out := make([]Stats, len(s.queues))
-	for i, q := range s.queues {
-		out[i] = q.Stats()
+// Stats returns each queue's counters, by queue number. The kernel's
+// counters are each queue's KernelStats.
+func (s *QueueSet) Stats() map[uint16]Stats {
+	out := make(map[uint16]Stats, len(s.queues))
+	for _, q := range s.queues {
+		out[q.Num()] = q.Stats()
 	}
 	return out
 }

@@ -33,7 +33,7 @@ func (s *QueueSet) Run(context.Context, func(*Packet)) error {
 func (s *QueueSet) Close() error { return nil }
 
 // Stats returns nothing.
-func (s *QueueSet) Stats() []Stats { return nil }
+func (s *QueueSet) Stats() map[uint16]Stats { return nil }
 
 // InterfaceName fails: NFQUEUE requires Linux and cgo.
 func (q *Queue) InterfaceName(uint32) (string, error) { return "", q.err("interface name") }

@@ -14,6 +14,7 @@ func FuzzConfigWithDefaults(f *testing.F) {
 	f.Add(uint16(65535), uint8(CopyPacket), uint32(MaxCopyRange), uint32(1<<31), uint32(flagsAll), 1<<30, false, uint32(ToQueue(1, true)))
 	f.Add(uint16(1), uint8(CopyPacket), uint32(MaxCopyRange+1), uint32(0), uint32(0), 0, false, uint32(Accept))
 	f.Add(uint16(1), uint8(3), uint32(0), uint32(0), uint32(0), 0, false, uint32(Accept))
+	f.Add(uint16(1), uint8(CopyNone), uint32(0), uint32(0), uint32(0), 0, false, uint32(Accept))
 	f.Add(uint16(1), uint8(0), uint32(0), uint32(0), uint32(1<<5), 0, false, uint32(Accept))
 	f.Add(uint16(1), uint8(0), uint32(0), uint32(0), uint32(0), -1, false, uint32(Accept))
 	f.Add(uint16(1), uint8(0), uint32(0), uint32(0), uint32(0), math.MaxInt32, false, uint32(Accept))
@@ -23,7 +24,8 @@ func FuzzConfigWithDefaults(f *testing.F) {
 	f.Fuzz(func(t *testing.T, queue uint16, mode uint8, rng, maxLen, flags uint32, rbuf int, noENOBUFS bool, def uint32) {
 		in := Config{Queue: queue, CopyMode: CopyMode(mode), CopyRange: rng, MaxQueueLen: maxLen,
 			Flags: Flags(flags), ReadBufferSize: rbuf, NoENOBUFS: noENOBUFS, DefaultVerdict: Verdict(def)}
-		valid := mode <= uint8(CopyPacket) && rng <= MaxCopyRange && Flags(flags)&^flagsAll == 0 &&
+		// CopyNone is refused: the kernel would drop every packet.
+		valid := (CopyMode(mode) == CopyPacket || CopyMode(mode) == CopyMeta) && rng <= MaxCopyRange && Flags(flags)&^flagsAll == 0 &&
 			rbuf >= 0 && int64(rbuf) <= math.MaxInt32 && Verdict(def).validate() == nil
 
 		out, err := in.withDefaults()
@@ -37,9 +39,6 @@ func FuzzConfigWithDefaults(f *testing.F) {
 			return
 		}
 		wantMode, wantRange := CopyMode(mode), rng
-		if wantMode == CopyNone {
-			wantMode = CopyPacket
-		}
 		if wantRange == 0 {
 			wantRange = MaxCopyRange
 		}

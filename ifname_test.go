@@ -91,19 +91,23 @@ func TestInterfaceNamesAreTheQueuesNamespaces(t *testing.T) {
 	require.NoError(t, p.Accept())
 	assert.Equal(t, []string{"through"}, stringsOf(netnstest.ReadUDP(recv, 1, 2*time.Second)))
 
-	// A renamed interface keeps its index; the cache learns the new name
-	// when an unknown index (a new interface) makes it reload.
-	wanIdx := ifIndex(t, router, wan)
-	renamed, added := fmt.Sprintf("nqren%d", queue), fmt.Sprintf("nqnew%d", queue)
+	// Every lookup asks the kernel: a renamed interface keeps its index and
+	// shows its new name at once, a deleted one is gone.
+	wanIdx, lanIdx := ifIndex(t, router, wan), ifIndex(t, router, lan)
+	renamed := fmt.Sprintf("nqren%d", queue)
 	router.Exec(t, "ip", "link", "set", wan, "down")
 	router.Exec(t, "ip", "link", "set", wan, "name", renamed)
-	router.Exec(t, "ip", "link", "add", added, "type", "veth", "peer", "name", added+"p")
-	name, err := q.InterfaceName(ifIndex(t, router, added))
+	name, err := q.InterfaceName(wanIdx)
 	require.NoError(t, err)
-	assert.Equal(t, added, name, "a new interface is found")
-	name, err = q.InterfaceName(wanIdx)
+	assert.Equal(t, renamed, name, "the new name, with no other lookup in between")
+	in, err = p.InDevName()
 	require.NoError(t, err)
-	assert.Equal(t, renamed, name, "the reload picked up the rename")
+	assert.Equal(t, renamed, in, "a packet's interface by its current name")
+	router.Exec(t, "ip", "link", "del", lan)
+	_, err = q.InterfaceName(lanIdx)
+	assert.True(t, errors.Is(err, nfq.ErrNoInterface), "deleted: %v", err)
+	_, err = p.OutDevName()
+	assert.True(t, errors.Is(err, nfq.ErrNoInterface), "the packet's deleted output interface: %v", err)
 
 	_, err = q.InterfaceName(999999)
 	assert.True(t, errors.Is(err, nfq.ErrNoInterface), "%v", err)

@@ -6,16 +6,17 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nfq-go/nfq/internal/netnstest"
+	"github.com/nfq-go/nfq/internal/progtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,22 +28,17 @@ import (
 // clib is the installed library and the programs built against it.
 type clib struct {
 	prefix, lib, include string
-	layout, ipqtest      string // libipq/test programs (cc -I -L -lipq)
-	passer, passerStatic string // examples/ipq-passer-c (pkg-config; libipq.a)
-	goPasser             string // examples/ipq-passer
+	// libipq/test programs: built with cc -I -L -lipq, but threads loads
+	// the library itself with dlopen
+	layout, ipqtest, forktest, badinput, threads string
+	passer, passerStatic                         string // examples/ipq-passer-c (pkg-config; libipq.a)
+	goPasser                                     string // examples/ipq-passer
 }
 
 var (
 	clibOnce sync.Once
 	clibErr  error
 )
-
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
-}
 
 func run(dir string, env []string, name string, args ...string) error {
 	cmd := exec.Command(name, args...)
@@ -53,7 +49,7 @@ func run(dir string, env []string, name string, args ...string) error {
 	return nil
 }
 
-// buildCLib builds everything once into dir (slow: two Go builds).
+// buildCLib builds everything once into dir.
 func buildCLib(dir string) (*clib, error) {
 	root, err := os.Getwd()
 	if err != nil {
@@ -61,18 +57,22 @@ func buildCLib(dir string) (*clib, error) {
 	}
 	c := &clib{prefix: filepath.Join(dir, "prefix")}
 	c.lib, c.include = filepath.Join(c.prefix, "lib"), filepath.Join(c.prefix, "include")
-	if err := run(root, nil, "make", "-s", "-C", "libipq", "install", "GO="+goTool(),
+	if err := run(root, nil, "make", "-s", "-C", "libipq", "install",
 		"O="+filepath.Join(dir, "build"), "PREFIX="+c.prefix); err != nil {
 		return nil, err
 	}
 	bin := func(name string) string { return filepath.Join(dir, name) }
-	c.layout, c.ipqtest = bin("layout"), bin("ipqtest")
+	c.layout, c.ipqtest, c.forktest, c.badinput = bin("layout"), bin("ipqtest"), bin("forktest"), bin("badinput")
+	c.threads = bin("threads")
 	c.passer, c.passerStatic, c.goPasser = bin("passer"), bin("passer-static"), bin("ipq-passer")
-	for _, prog := range []string{c.layout, c.ipqtest} {
+	for _, prog := range []string{c.layout, c.ipqtest, c.forktest, c.badinput} {
 		src := filepath.Join(root, "libipq", "test", filepath.Base(prog)+".c")
-		if err := run(dir, nil, "cc", src, "-I"+c.include, "-L"+c.lib, "-lipq", "-o", prog); err != nil {
+		if err := run(dir, nil, "cc", "-Wall", "-Werror", "-pthread", src, "-I"+c.include, "-L"+c.lib, "-lipq", "-o", prog); err != nil {
 			return nil, err
 		}
+	}
+	if err := run(dir, nil, "cc", "-Wall", "-Werror", filepath.Join(root, "libipq", "test", "threads.c"), "-ldl", "-o", c.threads); err != nil {
+		return nil, err
 	}
 	passerSrc := filepath.Join(root, "examples", "ipq-passer-c", "passer.c")
 	pc := []string{"PKG_CONFIG_PATH=" + filepath.Join(c.lib, "pkgconfig")}
@@ -98,7 +98,7 @@ func buildCLib(dir string) (*clib, error) {
 	if err := run(dir, nil, "cc", args...); err != nil {
 		return nil, err
 	}
-	return c, run(root, nil, goTool(), "build", "-o", c.goPasser, "./examples/ipq-passer")
+	return c, run(root, nil, progtest.GoTool(), "build", "-o", c.goPasser, "./examples/ipq-passer")
 }
 
 // command runs a built program inside ns, finding libipq.so where it was
@@ -110,7 +110,6 @@ func (c *clib) command(ns *netnstest.NS, prog string, args ...string) *exec.Cmd 
 }
 
 func TestLibipqC(t *testing.T) {
-	requireRoot(t)
 	dir := t.TempDir()
 	var c *clib
 	clibOnce.Do(func() { c, clibErr = buildCLib(dir) })
@@ -204,7 +203,7 @@ func TestLibipqC(t *testing.T) {
 		l := newIPQLab(t, false, false)
 		meta := c.recv(t, l, []string{"meta"}, "4", "1", "0", "2048", "1", "accept")
 		assert.Contains(t, meta[0], " type=19 ")
-		assert.Contains(t, meta[0], " hook=3 indev= outdev=lo proto=0x0800 hwtype=0 hwaddrlen=0 data_len=0 tsok=1 payload= verdict=40")
+		assert.Contains(t, meta[0], " hook=3 indev= outdev=lo proto=0x0800 hwtype=0 hwaddrlen=0 data_len=0 ts=0.000000 payload= verdict=40")
 
 		ranged := c.recv(t, l, []string{"ranged"}, "4", "2", "10", "2048", "1", "accept")
 		assert.Contains(t, ranged[0], " data_len=10 ")
@@ -243,6 +242,42 @@ func TestLibipqC(t *testing.T) {
 			c.passerScenario(t, prog.path)
 		})
 	}
+
+	t.Run("SecondFamilyOpenedWhileAThreadReadsTheFirst", c.shareScenario)
+	t.Run("HeaderDeclaresWhatTheOriginalDidAndNothingMore", c.headerScenario)
+	t.Run("NoThreadAfterLoadOrCreate", c.threadsScenario)
+	t.Run("ForkAfterLoadThenCreateInTheChild", c.forkAfterLoadScenario)
+	t.Run("CreateSetModeThenForkAndParentExits", c.daemonizeScenario)
+	t.Run("ChildPerPacketGivesTheVerdict", c.childrenScenario)
+	t.Run("PythonCtypesPasser", c.pythonScenario)
+	t.Run("BadInputFailsAsTheOriginalDid", c.badInputScenario)
+}
+
+// shareScenario: a thread blocked reading the IPv4 handle while the main
+// thread opens the IPv6 handle, which shares the queue, and reads it in
+// short steps, moving every packet on to its handle. The IPv4 packets must
+// still reach the blocked thread.
+func (c *clib) shareScenario(t *testing.T) {
+	l4, l6 := newIPQLab(t, false, false), &ipqLab{}
+	l6.ns = l4.ns
+	l6.recv = l4.ns.ListenUDP(t, "[::1]:0")
+	l6.send = l4.ns.DialUDP(t, l6.recv.LocalAddr().String())
+	l4.ns.Exec(t, "ip6tables-legacy", "-A", "OUTPUT", "-p", "udp", "--dport",
+		fmt.Sprint(l6.recv.LocalAddr().(*net.UDPAddr).Port), "-j", "QUEUE")
+	d := c.startDetached(t, l4.ns, c.ipqtest, "share", "20")
+	assert.Equal(t, "reader waits in ppoll", d.line(t, 5*time.Second))
+	require.Equal(t, "ready", d.line(t, 5*time.Second))
+	var want []string
+	for i := 0; i < 20; i++ {
+		want = append(want, fmt.Sprintf("four-%02d", i))
+		l4.write(t, want[i])
+		time.Sleep(5 * time.Millisecond)
+	}
+	assert.Equal(t, want, netnstestRead(l4, 20))
+	l6.write(t, "six")
+	assert.Equal(t, []string{"six"}, netnstestRead(l6, 1))
+	assert.Equal(t, "thread passed=20 main got6=1", d.line(t, 10*time.Second))
+	require.NoError(t, d.cmd.Wait())
 }
 
 // recv runs `ipqtest recv ARGS...`, sends the datagrams (the last arg when

@@ -56,6 +56,13 @@ func (l *ipqLab) sendUDP(t *testing.T, quiet time.Duration, payloads ...string) 
 	return got
 }
 
+// write sends one datagram.
+func (l *ipqLab) write(t *testing.T, payload string) {
+	t.Helper()
+	_, err := l.send.Write([]byte(payload))
+	require.NoError(t, err)
+}
+
 // createIn opens a compat handle inside the lab's namespace.
 func (l *ipqLab) createIn(t *testing.T, protocol uint32) *nfq.IPQHandle {
 	t.Helper()

@@ -1,14 +1,11 @@
 package nfq
 
-import (
-	"encoding/binary"
-	"syscall"
-)
+import "encoding/binary"
 
 // The legacy message layout: what ipq_read puts in the caller's buffer. A
 // struct nlmsghdr, then an ipq_packet_msg_t and its payload, or a struct
 // nlmsgerr. Sizes and offsets are the LP64 ones of <linux/netfilter_ipv4/
-// ip_queue.h>; the C library's layout test checks them from C.
+// ip_queue.h>; a unit test checks them against the C header.
 const (
 	// IPQMinReadLen is the smallest buffer ipq_read accepts: a netlink
 	// header plus an error code (sizeof(struct nlmsgerr)).
@@ -17,7 +14,6 @@ const (
 	ipqNlmsgHdrLen  = 16 // sizeof(struct nlmsghdr)
 	ipqNlmsgErrLen  = 20 // sizeof(struct nlmsgerr)
 	ipqPacketMsgLen = 96 // sizeof(ipq_packet_msg_t)
-	ipqPeerMsgLen   = 24 // sizeof(ipq_peer_msg_t)
 	ipqIfNameLen    = 16 // IFNAMSIZ
 
 	// Offsets in ipq_packet_msg_t.
@@ -33,8 +29,6 @@ const (
 	ipqOffHWAddrLen = 72
 	ipqOffHWAddr    = 73
 	ipqOffDataLen   = 88
-
-	nlmFRequest = 1 // NLM_F_REQUEST
 )
 
 // Message types, copy modes and protocols of libipq.
@@ -52,8 +46,6 @@ const (
 	IPQCopyMeta   = 1             // IPQ_COPY_META: metadata only
 	IPQCopyPacket = 2             // IPQ_COPY_PACKET: metadata and payload
 	IPQCopyMax    = IPQCopyPacket // IPQ_COPY_MAX
-	ipqMaxRange   = MaxCopyRange  // the most ip_queue copied, and NFQUEUE too
-	ipqVerdictN   = ipqNlmsgHdrLen + ipqPeerMsgLen
 )
 
 // IPQID is libipq's ipq_id_t, a packet id (unsigned long in C).
@@ -63,7 +55,7 @@ type IPQID uint64
 type IPQPacketMsg struct {
 	PacketID      IPQID  // id for IPQSetVerdict
 	Mark          uint64 // packet mark
-	TimestampSec  int64  // arrival time
+	TimestampSec  int64  // the packet's timestamp, 0 when the kernel sent none
 	TimestampUsec int64
 	Hook          uint32 // netfilter hook (HookPrerouting ... HookPostrouting)
 	IndevName     string // input interface, "" if none
@@ -76,87 +68,6 @@ type IPQPacketMsg struct {
 	// Payload is the payload in the buffer (no copy), cut short when the
 	// message was truncated.
 	Payload []byte
-}
-
-// ipqPacketContent is what a packet message says, before encoding.
-type ipqPacketContent struct {
-	id            uint32
-	mark          uint32
-	tsSec, tsUsec int64
-	hook          uint8
-	indev, outdev string
-	hwProtocol    uint16 // host order
-	hwType        uint16
-	hwAddr        []byte
-	payload       []byte
-}
-
-func nlmsgAlign(n int) int { return (n + 3) &^ 3 }
-
-// ipqPacketLen is the size of the packet message: ip_queue padded it to
-// netlink alignment and counted the padding in nlmsg_len.
-func ipqPacketLen(payloadLen int) int {
-	return ipqNlmsgHdrLen + nlmsgAlign(ipqPacketMsgLen+payloadLen)
-}
-
-// putNlmsghdr writes a struct nlmsghdr in host order.
-func putNlmsghdr(b []byte, length uint32, typ, flags uint16) {
-	ne := binary.NativeEndian
-	ne.PutUint32(b[0:], length)
-	ne.PutUint16(b[4:], typ)
-	ne.PutUint16(b[6:], flags)
-	ne.PutUint32(b[8:], 0)  // seq
-	ne.PutUint32(b[12:], 0) // pid: the kernel
-}
-
-// encodeIPQPacket writes the packet message into buf, as much as fits. It
-// returns the message size and the bytes written; fewer written means the
-// message was truncated, but the header and as much of the packet id as
-// fits are there so that the caller can still drop it.
-func encodeIPQPacket(buf []byte, c *ipqPacketContent) (size, written int) {
-	size = ipqPacketLen(len(c.payload))
-	var hdr [ipqNlmsgHdrLen + ipqPacketMsgLen]byte
-	putNlmsghdr(hdr[:], uint32(size), IPQMPacket, 0)
-	m := hdr[ipqNlmsgHdrLen:]
-	ne := binary.NativeEndian
-	ne.PutUint64(m[ipqOffPacketID:], uint64(c.id))
-	ne.PutUint64(m[ipqOffMark:], uint64(c.mark))
-	ne.PutUint64(m[ipqOffTsSec:], uint64(c.tsSec))
-	ne.PutUint64(m[ipqOffTsUsec:], uint64(c.tsUsec))
-	ne.PutUint32(m[ipqOffHook:], uint32(c.hook))
-	putIfName(m[ipqOffIndev:ipqOffIndev+ipqIfNameLen], c.indev)
-	putIfName(m[ipqOffOutdev:ipqOffOutdev+ipqIfNameLen], c.outdev)
-	binary.BigEndian.PutUint16(m[ipqOffHWProto:], c.hwProtocol)
-	ne.PutUint16(m[ipqOffHWType:], c.hwType)
-	n := copy(m[ipqOffHWAddr:ipqOffHWAddr+8], c.hwAddr)
-	m[ipqOffHWAddrLen] = byte(n)
-	ne.PutUint64(m[ipqOffDataLen:], uint64(len(c.payload)))
-
-	written = copy(buf, hdr[:])
-	written += copy(buf[written:], c.payload)
-	// zero the alignment padding that is in the buffer
-	for end := min(size, len(buf)); written < end; written++ {
-		buf[written] = 0
-	}
-	return size, written
-}
-
-// putIfName writes a NUL-terminated interface name, cut to IFNAMSIZ-1.
-func putIfName(dst []byte, name string) {
-	clear(dst)
-	copy(dst[:len(dst)-1], name)
-}
-
-// encodeIPQError writes an NLMSG_ERROR message reporting errno for an
-// earlier request of type reqType and length reqLen, as the kernel acked
-// failed ip_queue requests.
-func encodeIPQError(buf []byte, errno syscall.Errno, reqType uint16, reqLen uint32) (size, written int) {
-	size = ipqNlmsgHdrLen + ipqNlmsgErrLen
-	var b [ipqNlmsgHdrLen + ipqNlmsgErrLen]byte
-	putNlmsghdr(b[:], uint32(size), NLMsgError, 0)
-	binary.NativeEndian.PutUint32(b[ipqNlmsgHdrLen:], uint32(-int32(errno)))
-	putNlmsghdr(b[ipqNlmsgHdrLen+4:], reqLen, reqType, nlmFRequest)
-	return size, copy(buf, b[:])
 }
 
 // ipqHeader returns the first n bytes of buf, zero-padded if buf is

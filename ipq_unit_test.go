@@ -1,9 +1,12 @@
+//go:build linux && cgo
+
 package nfq
 
 import (
 	"encoding/binary"
 	"io"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -11,11 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// resetIPQErrors clears the process-wide error state between tests.
-func resetIPQErrors() {
-	ipqErrno.Store(0)
-	ipqSysErrno.Store(0)
-}
+// The libipq compatibility layer without the kernel: error state and texts,
+// and the conversion of NFQUEUE messages into the legacy layout, which the
+// C library does for ipq_read and IPQRead alike.
 
 func TestIPQErrStringsAreLibipqs(t *testing.T) {
 	want := []string{
@@ -31,17 +32,20 @@ func TestIPQErrStringsAreLibipqs(t *testing.T) {
 	}
 	assert.Equal(t, "Implementation error", IPQErrString(17))
 	assert.Equal(t, "Implementation error", IPQErrString(-1))
+	assert.Equal(t, "Implementation error", IPQErrString(1<<40))
 }
 
 func TestIPQErrorStateIsSetOnFailureOnly(t *testing.T) {
-	resetIPQErrors()
-	defer resetIPQErrors()
+	ipqResetErrors()
+	defer ipqResetErrors()
 	assert.Equal(t, "Unknown error", IPQErrStr())
-	ipqFail(IPQErrBind, syscall.EBUSY)
-	ipqFail(IPQErrTimeout, 0) // no system error: errno stays
+	ipqSetErrors(IPQErrBind, syscall.EBUSY)
+	ipqSetErrors(IPQErrTimeout, 0) // no system error: errno stays
 	assert.Equal(t, IPQErrTimeout, IPQErrno())
 	assert.Equal(t, "Timeout", IPQErrStr())
 	assert.Equal(t, syscall.EBUSY, IPQSyscallErrno())
+	assert.Equal(t, 1, IPQCtl(nil, 0), "a call that cannot fail")
+	assert.Equal(t, IPQErrTimeout, IPQErrno(), "success clears nothing")
 }
 
 func TestIPQPerrorLine(t *testing.T) {
@@ -60,85 +64,183 @@ func TestIPQPerrorLine(t *testing.T) {
 		{"x", false, 0, syscall.EPERM, "x: Operation not permitted\n"},
 		{"x", false, 0, syscall.EAGAIN, "x: Resource temporarily unavailable\n"},
 		{"x", false, 0, syscall.ENOENT, "x: No such file or directory\n"},
+		{strings.Repeat("long", 1000), false, IPQErrSend, syscall.EFAULT, strings.Repeat("long", 1000) + ": Failed to send netlink message: Bad address\n"},
 	}
 	for _, c := range cases {
 		assert.Equal(t, c.want, IPQPerrorText(c.s, c.null, c.code, c.errno))
 	}
 }
 
-func testPacketContent() ipqPacketContent {
-	return ipqPacketContent{
-		id: 0x01020304, mark: 7, tsSec: 1700000000, tsUsec: 123456, hook: 3,
-		indev: "veth0", outdev: "a-very-long-interface-name",
-		hwProtocol: 0x86dd, hwType: 1, hwAddr: []byte{1, 2, 3, 4, 5, 6},
-		payload: []byte("0123456789abc"),
-	}
+func TestIPQPerrorWritesTheLineToStderr(t *testing.T) {
+	ipqResetErrors()
+	defer ipqResetErrors()
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	saved := os.Stderr
+	os.Stderr = w
+	IPQPerror("")
+	IPQCreateHandle(0, 99)
+	IPQPerror("create")
+	ipqSetErrors(IPQErrBind, syscall.EBUSY)
+	IPQPerror("passer")
+	os.Stderr = saved
+	w.Close()
+	out, err := io.ReadAll(r)
+	require.NoError(t, err)
+	assert.Equal(t, "ERROR\ncreate: Invalid protocol specified\npasser: Unable to bind netlink socket: Device or resource busy\n", string(out))
 }
 
-func TestEncodeIPQPacketLayout(t *testing.T) {
-	c := testPacketContent()
-	buf := make([]byte, 512)
-	size, written := encodeIPQPacket(buf, &c)
-	require.Equal(t, 16+112, size) // 96 + 13 payload bytes, padded to 4
-	require.Equal(t, size, written)
+func TestIPQGoOffsetsAreTheCHeaders(t *testing.T) {
+	assert.Equal(t, []int{ipqOffPacketID, ipqOffMark, ipqOffTsSec, ipqOffTsUsec, ipqOffHook, ipqOffIndev,
+		ipqOffOutdev, ipqOffHWProto, ipqOffHWType, ipqOffHWAddrLen, ipqOffHWAddr, ipqOffDataLen, ipqPacketMsgLen},
+		ipqCOffsets())
+}
+
+// testNFQMessage is a PREROUTING packet as the kernel sends it: mark,
+// timestamp, input interface 1 (lo, in every namespace), hardware address
+// and a 13-byte payload.
+func testNFQMessage() []byte {
+	ts := binary.BigEndian.AppendUint64(nil, 1700000000)
+	ts = binary.BigEndian.AppendUint64(ts, 123456)
+	hw := []byte{0, 6, 0, 0, 1, 2, 3, 4, 5, 6, 0, 0}
+	return newPacketMsg(0, 0x01020304, 0x86dd, 0).
+		u32(3, 7).                         // NFQA_MARK
+		attr(4, ts).                       // NFQA_TIMESTAMP
+		u32(5, 1).                         // NFQA_IFINDEX_INDEV
+		attr(9, hw).                       // NFQA_HWADDR
+		attr(10, []byte("0123456789abc")). // NFQA_PAYLOAD
+		bytes()
+}
+
+// routeSocket is a socket of the test's own namespace, for names.
+func routeSocket(t *testing.T) int {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { syscall.Close(fd) })
+	return fd
+}
+
+func TestLegacyPacketLayout(t *testing.T) {
+	buf, n := ipqLegacy(testNFQMessage(), 512, routeSocket(t), false)
+	require.Equal(t, 16+112, n) // 96 + 13 payload bytes, padded to 4
 
 	ne := binary.NativeEndian
-	assert.Equal(t, uint32(size), ne.Uint32(buf[0:]), "nlmsg_len")
+	assert.Equal(t, uint32(n), ne.Uint32(buf[0:]), "nlmsg_len")
 	assert.Equal(t, uint16(IPQMPacket), ne.Uint16(buf[4:]), "nlmsg_type")
 	m := buf[16:]
 	assert.Equal(t, uint64(0x01020304), ne.Uint64(m[0:]))
 	assert.Equal(t, uint64(7), ne.Uint64(m[8:]))
 	assert.Equal(t, uint64(1700000000), ne.Uint64(m[16:]))
 	assert.Equal(t, uint64(123456), ne.Uint64(m[24:]))
-	assert.Equal(t, uint32(3), ne.Uint32(m[32:]))
-	assert.Equal(t, "veth0\x00", string(m[36:42]))
-	assert.Equal(t, "a-very-long-int\x00", string(m[52:68]), "cut to IFNAMSIZ-1 and terminated")
+	assert.Equal(t, uint32(0), ne.Uint32(m[32:]), "hook")
+	assert.Equal(t, "lo\x00", string(m[36:39]))
+	assert.Equal(t, make([]byte, 16), m[52:68], "no output interface")
 	assert.Equal(t, []byte{0x86, 0xdd}, m[68:70], "hw_protocol in network order")
-	assert.Equal(t, uint16(1), ne.Uint16(m[70:]))
+	assert.Equal(t, uint16(772), ne.Uint16(m[70:]), "ARPHRD_LOOPBACK, the input interface's type")
 	assert.Equal(t, byte(6), m[72])
 	assert.Equal(t, []byte{1, 2, 3, 4, 5, 6, 0, 0}, m[73:81])
 	assert.Equal(t, uint64(13), ne.Uint64(m[88:]))
 	assert.Equal(t, "0123456789abc", string(m[96:109]))
 	assert.Equal(t, []byte{0, 0, 0}, m[109:112], "padding")
 
-	assert.Equal(t, IPQMPacket, IPQMessageType(buf))
-	p := IPQGetPacket(buf[:size])
+	p := IPQGetPacket(buf[:n])
 	assert.Equal(t, IPQID(0x01020304), p.PacketID)
-	assert.Equal(t, "veth0", p.IndevName)
-	assert.Equal(t, "a-very-long-int", p.OutdevName)
+	assert.Equal(t, "lo", p.IndevName)
 	assert.Equal(t, uint16(0x86dd), p.HWProtocol)
-	assert.Equal(t, uint8(6), p.HWAddrLen)
+	assert.Equal(t, uint16(772), p.HWType)
 	assert.Equal(t, "0123456789abc", string(p.Payload))
 	assert.Equal(t, int64(123456), p.TimestampUsec)
 }
 
-func TestEncodeIPQPacketTruncatedKeepsTheID(t *testing.T) {
-	c := testPacketContent()
+func TestLegacyPacketWithoutTimestampOrInterfaceHasZeros(t *testing.T) {
+	msg := newPacketMsg(0, 9, 0x0800, 3).u32(6, 999999).bytes() // NFQA_IFINDEX_OUTDEV: gone
+	buf, n := ipqLegacy(msg, 256, routeSocket(t), false)
+	require.Equal(t, 112, n)
+	p := IPQGetPacket(buf[:n])
+	assert.Zero(t, p.TimestampSec, "ip_queue gave 0 when the skb had no stamp")
+	assert.Zero(t, p.TimestampUsec)
+	assert.Empty(t, p.IndevName)
+	assert.Empty(t, p.OutdevName, "an interface deleted since the packet was queued")
+	assert.Zero(t, p.HWType)
+	assert.Zero(t, p.DataLen)
+	assert.Nil(t, p.Payload)
+}
+
+func TestLegacyPacketTruncatedKeepsTheID(t *testing.T) {
+	msg := testNFQMessage()
 	for _, n := range []int{IPQMinReadLen, 24, 100, 120} {
-		buf := make([]byte, n)
-		size, written := encodeIPQPacket(buf, &c)
-		assert.Equal(t, n, written)
-		assert.Greater(t, size, written)
-		assert.Equal(t, uint32(size), binary.NativeEndian.Uint32(buf), "nlmsg_len tells the full size")
+		buf, size := ipqLegacy(msg, n, -1, false)
+		assert.Equal(t, 128, size, "the size the message needs")
+		assert.Equal(t, uint32(128), binary.NativeEndian.Uint32(buf), "nlmsg_len tells the full size")
 		assert.Equal(t, uint32(0x01020304), binary.NativeEndian.Uint32(buf[16:]), "low half of packet_id")
 		p := IPQGetPacket(buf)
 		if n >= 24 {
 			assert.Equal(t, IPQID(0x01020304), p.PacketID)
 		}
-		assert.LessOrEqual(t, len(p.Payload), max(0, n-112))
+		if n > 112 {
+			assert.Equal(t, "01234567", string(buf[112:n]), "as much payload as fits")
+		}
 	}
 }
 
-func TestEncodeIPQError(t *testing.T) {
-	buf := make([]byte, 64)
-	size, written := encodeIPQError(buf, syscall.ENOENT, IPQMVerdict, 40)
-	require.Equal(t, 36, size)
-	require.Equal(t, 36, written)
+// When NFQUEUE's header is longer than ip_queue's, a buffer that holds the
+// legacy message but not the NFQUEUE one still gets the whole payload.
+func TestLegacyPacketFromAMessageLargerThanTheBuffer(t *testing.T) {
+	b := newPacketMsg(0, 5, 0x0800, 0)
+	for typ := uint16(5); typ <= 8; typ++ { // the four interface indexes
+		b.u32(typ, 1)
+	}
+	b.u32(3, 1).attr(4, make([]byte, 16)).u32(15, 0).u32(16, 0).attr(9, make([]byte, 12))
+	payload := []byte(strings.Repeat("p", 41))
+	msg := b.attr(10, payload).bytes()
+	require.Greater(t, len(msg), 112+44)
+	buf, n := ipqLegacy(msg, 112+44, -1, false)
+	require.Equal(t, 112+44, n)
+	assert.Equal(t, payload, buf[112:112+41])
+	assert.Equal(t, []byte{0, 0, 0}, buf[153:156])
+}
+
+func TestLegacyPacketRefusesMalformedMessages(t *testing.T) {
+	_, n := ipqLegacy(newPacketMsg(0, 1, 0x0800, 0).bytes()[:20], 256, -1, false)
+	assert.Equal(t, -int(syscall.EBADMSG), n, "no packet header")
+	msg := newPacketMsg(0, 1, 0x0800, 0).u32(3, 1).bytes()
+	binary.LittleEndian.PutUint16(msg[32:], 200) // the mark attribute overruns the message
+	_, n = ipqLegacy(msg, 256, -1, false)
+	assert.Equal(t, -int(syscall.EBADMSG), n)
+}
+
+// nlError is the kernel's answer refusing a request with sequence number
+// seq.
+func nlError(errno syscall.Errno, seq uint32) []byte {
+	b := make([]byte, 36)
+	ne := binary.NativeEndian
+	ne.PutUint32(b[0:], 36)
+	ne.PutUint16(b[4:], NLMsgError)
+	ne.PutUint32(b[16:], uint32(-int32(errno)))
+	ne.PutUint32(b[20:], 32)
+	ne.PutUint16(b[24:], 3<<8|1) // NFQNL_MSG_VERDICT
+	ne.PutUint32(b[28:], seq)
+	return b
+}
+
+func TestLegacyErrorNamesTheRefusedRequest(t *testing.T) {
+	buf, n := ipqLegacy(nlError(syscall.ENOENT, 40+33), 64, -1, true)
+	require.Equal(t, 36, n)
 	assert.Equal(t, NLMsgError, IPQMessageType(buf))
 	assert.Equal(t, int(syscall.ENOENT), IPQGetMsgErr(buf))
 	ne := binary.NativeEndian
-	assert.Equal(t, uint32(40), ne.Uint32(buf[20:]), "the refused request's length")
+	assert.Equal(t, uint32(73), ne.Uint32(buf[20:]), "the refused request's legacy length")
 	assert.Equal(t, uint16(IPQMVerdict), ne.Uint16(buf[24:]), "and type")
+
+	buf, n = ipqLegacy(nlError(syscall.EINVAL, 0x80000000|40), 64, -1, true)
+	require.Equal(t, 36, n)
+	assert.Equal(t, int(syscall.EINVAL), IPQGetMsgErr(buf))
+	assert.Equal(t, uint16(IPQMMode), ne.Uint16(buf[24:]))
+
+	_, n = ipqLegacy(nlError(syscall.ENOENT, 0), 64, -1, true)
+	assert.Zero(t, n, "the library's own request: not for the program")
+	_, n = ipqLegacy(nlError(0, 40), 64, -1, true)
+	assert.Zero(t, n, "an acknowledgement")
 }
 
 func TestIPQMessageFunctionsOnShortBuffers(t *testing.T) {
@@ -149,56 +251,38 @@ func TestIPQMessageFunctionsOnShortBuffers(t *testing.T) {
 	assert.Nil(t, p.Payload)
 }
 
-func TestIPQQueueFromEnv(t *testing.T) {
-	t.Setenv("LIBIPQ_QUEUE", "")
-	n, err := ipqQueueFromEnv(ipqIPv4)
-	require.NoError(t, err)
-	assert.Equal(t, uint16(0), n)
-	t.Setenv("LIBIPQ_QUEUE", "7")
-	t.Setenv("LIBIPQ_QUEUE_IPV6", "9")
-	n, _ = ipqQueueFromEnv(ipqIPv4)
-	assert.Equal(t, uint16(7), n)
-	n, _ = ipqQueueFromEnv(ipqIPv6)
-	assert.Equal(t, uint16(9), n)
-	t.Setenv("LIBIPQ_QUEUE", "70000")
-	_, err = ipqQueueFromEnv(ipqIPv4)
-	assert.Error(t, err)
-}
-
-func TestIPQCreateRefusesUnknownProtocol(t *testing.T) {
-	resetIPQErrors()
-	defer resetIPQErrors()
+func TestIPQCreateRefusesUnknownProtocolAndBadQueueVariable(t *testing.T) {
+	ipqResetErrors()
+	defer ipqResetErrors()
 	assert.Nil(t, IPQCreateHandle(0, 99))
 	assert.Equal(t, IPQErrProtocol, IPQErrno())
 	assert.Equal(t, "Invalid protocol specified", IPQErrStr())
+	for _, v := range []string{"70000", "-1", "+3", " 3", "3x"} {
+		t.Setenv("LIBIPQ_QUEUE", v)
+		assert.Nil(t, IPQCreateHandle(0, NFProtoIPv4), v)
+		assert.Equal(t, IPQErrHandle, IPQErrno(), v)
+		assert.Equal(t, syscall.EINVAL, IPQSyscallErrno(), v)
+	}
+	t.Setenv("LIBIPQ_QUEUE", "")
+	t.Setenv("LIBIPQ_QUEUE_IPV6", "bad")
+	assert.Nil(t, IPQCreateHandle(0, NFProtoIPv6), "the family's own variable first")
+	assert.Equal(t, IPQErrHandle, IPQErrno())
 }
 
-func TestIPQNilHandle(t *testing.T) {
-	resetIPQErrors()
-	defer resetIPQErrors()
+func TestIPQNilAndDestroyedHandles(t *testing.T) {
+	ipqResetErrors()
+	defer ipqResetErrors()
 	assert.Equal(t, 0, IPQDestroyHandle(nil))
 	assert.Equal(t, -1, IPQRead(nil, make([]byte, 64), -1))
+	assert.Equal(t, IPQErrRecv, IPQErrno())
 	assert.Equal(t, -1, IPQSetMode(nil, IPQCopyMeta, 0))
 	assert.Equal(t, -1, IPQSetVerdict(nil, 1, Accept, 0, nil))
 	assert.Equal(t, IPQErrSend, IPQErrno())
+	assert.Equal(t, syscall.EBADF, IPQSyscallErrno())
 	assert.Equal(t, 1, IPQCtl(nil, 0))
-}
-
-func TestIPQPerrorWritesTheLineToStderr(t *testing.T) {
-	resetIPQErrors()
-	defer resetIPQErrors()
-	r, w, err := os.Pipe()
-	require.NoError(t, err)
-	saved := os.Stderr
-	os.Stderr = w
-	IPQPerror("")
-	IPQCreateHandle(0, 99)
-	IPQPerror("create")
-	ipqFail(IPQErrBind, syscall.EBUSY)
-	IPQPerror("passer")
-	os.Stderr = saved
-	w.Close()
-	out, err := io.ReadAll(r)
-	require.NoError(t, err)
-	assert.Equal(t, "ERROR\ncreate: Invalid protocol specified\npasser: Unable to bind netlink socket: Device or resource busy\n", string(out))
+	var h IPQHandle // never created: as destroyed
+	h.closing.Store(true)
+	assert.Equal(t, -1, h.Fd())
+	assert.Equal(t, -1, IPQRead(&h, make([]byte, 64), 0))
+	assert.Equal(t, 0, IPQDestroyHandle(&h))
 }

@@ -21,6 +21,13 @@ func eventually(t *testing.T, cond func() bool, msg string) {
 	require.Eventually(t, cond, 3*time.Second, 10*time.Millisecond, msg)
 }
 
+func kernelStats(t *testing.T, q *nfq.Queue) nfq.KernelStats {
+	t.Helper()
+	k, err := q.KernelStats()
+	require.NoError(t, err)
+	return k
+}
+
 // Packets held without a verdict show in the kernel's queue length, and the
 // verdicts given are counted by kind.
 func TestStatsCountHeldPacketsAndVerdictKinds(t *testing.T) {
@@ -36,14 +43,13 @@ func TestStatsCountHeldPacketsAndVerdictKinds(t *testing.T) {
 	for i := range held {
 		held[i] = recvPacket(t, ch)
 	}
-	st := q.Stats()
-	require.True(t, st.Kernel.Present, st.Kernel.Reason)
-	assert.Equal(t, uint32(n), st.Kernel.QueueLen, "every held packet waits in the kernel")
-	assert.Equal(t, uint32(n), st.Kernel.IDSequence)
+	k := kernelStats(t, q)
+	assert.Equal(t, uint32(n), k.QueueLen, "every held packet waits in the kernel")
+	assert.Equal(t, uint32(n), k.IDSequence)
 	kernel := l.ns.Queues(t)[uint64(l.queue)]
-	assert.Equal(t, kernel.Waiting, uint64(st.Kernel.QueueLen))
-	assert.Equal(t, kernel.PortID, uint64(st.Kernel.PortID))
-	assert.NotZero(t, st.Kernel.PortID)
+	assert.Equal(t, kernel.Waiting, uint64(k.QueueLen))
+	assert.Equal(t, kernel.PortID, uint64(k.PortID))
+	assert.NotZero(t, k.PortID)
 
 	unused := newQueueNum() // nobody listens: bypass accepts
 	require.NoError(t, held[0].Accept())
@@ -56,18 +62,20 @@ func TestStatsCountHeldPacketsAndVerdictKinds(t *testing.T) {
 	assert.ElementsMatch(t, []string{"msg-0", "msg-1", "msg-3", "msg-4", "msg-5", "msg-6"},
 		l.received(n-1, 500*time.Millisecond), "every packet but the dropped one arrived")
 
-	st = q.Stats()
+	st := q.Stats()
 	assert.Equal(t, nfq.VerdictCounts{Accept: 2, Drop: 1, Stop: 1, Repeat: 1, ToQueue: 2}, st.ByVerdict)
 	assert.Equal(t, uint64(n), st.Verdicts)
 	assert.Equal(t, uint64(n), st.Received)
-	assert.Zero(t, st.Kernel.QueueLen, "nothing waits any more")
-	assert.Zero(t, st.Kernel.Dropped)
-	assert.Zero(t, st.Kernel.UserDropped)
+	k = kernelStats(t, q)
+	assert.Zero(t, k.QueueLen, "nothing waits any more")
+	assert.Zero(t, k.Dropped)
+	assert.Zero(t, k.UserDropped)
 
 	require.NoError(t, q.Close())
+	_, err := q.KernelStats()
+	assert.ErrorIs(t, err, nfq.ErrClosed, "a closed queue has no kernel counters")
+	assert.ErrorContains(t, err, fmt.Sprintf("queue %d: read kernel stats: queue closed", l.queue))
 	st = q.Stats()
-	assert.False(t, st.Kernel.Present, "a closed queue has no kernel counters")
-	assert.NotEmpty(t, st.Kernel.Reason)
 	assert.Equal(t, nfq.VerdictCounts{Accept: 2, Drop: 1, Stop: 1, Repeat: 1, ToQueue: 2}, st.ByVerdict, "library counters stay")
 }
 
@@ -79,14 +87,13 @@ func TestStatsShowFullQueueDrops(t *testing.T) {
 	const maxLen, sent = 4, 10
 	q := l.open(t, nfq.Config{MaxQueueLen: maxLen})
 	l.sendN(t, sent)
-	st := q.Stats()
-	require.True(t, st.Kernel.Present, st.Kernel.Reason)
-	assert.Equal(t, uint32(maxLen), st.Kernel.QueueLen)
-	assert.Equal(t, uint64(sent-maxLen), st.Kernel.Dropped)
-	assert.Zero(t, st.Kernel.UserDropped)
+	k := kernelStats(t, q)
+	assert.Equal(t, uint32(maxLen), k.QueueLen)
+	assert.Equal(t, uint64(sent-maxLen), k.Dropped)
+	assert.Zero(t, k.UserDropped)
 	kernel := l.ns.Queues(t)[uint64(l.queue)]
-	assert.Equal(t, kernel.Dropped, st.Kernel.Dropped)
-	assert.Equal(t, kernel.Waiting, uint64(st.Kernel.QueueLen))
+	assert.Equal(t, kernel.Dropped, k.Dropped)
+	assert.Equal(t, kernel.Waiting, uint64(k.QueueLen))
 }
 
 // A stalled consumer with a small socket buffer makes the kernel drop for
@@ -97,12 +104,11 @@ func TestStatsShowSocketBufferDrops(t *testing.T) {
 	q := l.open(t, nfq.Config{ReadBufferSize: 4096, MaxQueueLen: 10000, NoENOBUFS: true})
 	const burst = 300
 	l.sendN(t, burst)
-	st := q.Stats()
-	require.True(t, st.Kernel.Present, st.Kernel.Reason)
-	assert.NotZero(t, st.Kernel.UserDropped, "the small buffer overflowed")
-	assert.Equal(t, uint64(burst), uint64(st.Kernel.QueueLen)+st.Kernel.UserDropped,
+	k := kernelStats(t, q)
+	assert.NotZero(t, k.UserDropped, "the small buffer overflowed")
+	assert.Equal(t, uint64(burst), uint64(k.QueueLen)+k.UserDropped,
 		"each packet either waits or was dropped for want of buffer")
-	assert.Equal(t, l.ns.Queues(t)[uint64(l.queue)].UserDropped, st.Kernel.UserDropped)
+	assert.Equal(t, l.ns.Queues(t)[uint64(l.queue)].UserDropped, k.UserDropped)
 }
 
 // The counters are the queue's namespace's, read from any thread: two
@@ -124,12 +130,10 @@ func TestStatsReadTheQueuesOwnNamespace(t *testing.T) {
 	}
 	_, err := sendB.Write([]byte("b"))
 	require.NoError(t, err)
-	eventually(t, func() bool { return qb.Stats().Kernel.QueueLen == 1 }, "one packet waits in B")
+	eventually(t, func() bool { return kernelStats(t, qb).QueueLen == 1 }, "one packet waits in B")
 
 	// Read from this goroutine, which is in neither namespace.
-	sa, sb := qa.Stats().Kernel, qb.Stats().Kernel
-	require.True(t, sa.Present, sa.Reason)
-	require.True(t, sb.Present, sb.Reason)
+	sa, sb := kernelStats(t, qa), kernelStats(t, qb)
 	assert.Equal(t, uint32(3), sa.QueueLen)
 	assert.Equal(t, uint32(3), sa.IDSequence)
 	assert.Equal(t, uint32(1), sb.QueueLen)

@@ -5,6 +5,7 @@ package nfq
 /*
 #cgo pkg-config: libnetfilter_queue libmnl
 #include <stdlib.h>
+#include <linux/netfilter/nfnetlink_queue.h>
 #include "nfq_cgo.h"
 */
 import "C"
@@ -96,10 +97,8 @@ type Queue struct {
 
 	stats counters
 
-	// Opened with the queue, in its network namespace; see kernelstats.go
-	// and ifname.go.
+	// Opened with the queue, in its network namespace; see kernelstats.go.
 	kstats *kernelStatsFile
-	ifn    *ifNames
 
 	// set is the QueueSet the queue belongs to, or nil; set before the
 	// queue is consumed.
@@ -107,9 +106,19 @@ type Queue struct {
 }
 
 // Open binds queue cfg.Queue and configures it. The queue lives in the
-// network namespace of the calling thread. Packets queued by the kernel wait
-// until Packets or Run consumes them.
+// network namespace cfg.NetNS names, or else in that of the calling thread.
+// Packets queued by the kernel wait until Packets or Run consumes them.
 func Open(cfg Config) (*Queue, error) {
+	var q *Queue
+	err := inNetNS(cfg.Queue, cfg.NetNS, func() (err error) {
+		q, err = open(cfg)
+		return err
+	})
+	return q, err
+}
+
+// open is Open in the calling thread's network namespace.
+func open(cfg Config) (*Queue, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, &OpError{Op: "open", Queue: cfg.Queue, Err: err}
@@ -126,7 +135,7 @@ func Open(cfg Config) (*Queue, error) {
 	// Configuration reads ACKs from the socket and may dispatch packets
 	// that arrive meanwhile; they land in q.pending under rx.
 	q.rx.Lock()
-	q.c = C.nfqgo_open(C.uint16_t(cfg.Queue), C.uintptr_t(q.handle), C.uint8_t(cfg.CopyMode),
+	q.c = C.nfqgo_open(C.uint16_t(cfg.Queue), C.uintptr_t(q.handle), C.uint8_t(cfg.CopyMode.kernel()),
 		C.uint32_t(cfg.CopyRange), C.uint32_t(cfg.MaxQueueLen), C.int(cfg.ReadBufferSize),
 		C.int(noENOBUFS), C.uint32_t(cfg.DefaultVerdict), &cerr, &stage)
 	q.rx.Unlock()
@@ -134,7 +143,7 @@ func Open(cfg Config) (*Queue, error) {
 		q.handle.Delete()
 		return nil, openError(cfg.Queue, C.GoString(stage), syscall.Errno(cerr))
 	}
-	q.kstats, q.ifn = openKernelStats(), openIfNames()
+	q.kstats = openKernelStats()
 	if err := q.registerPoll(); err != nil {
 		q.Close()
 		return nil, &OpError{Op: "register socket with the Go poller", Queue: cfg.Queue, Err: err}
@@ -158,7 +167,7 @@ func Open(cfg Config) (*Queue, error) {
 // and makes the eventfd that wakes the loop from a wait in its thread.
 func (q *Queue) registerPoll() error {
 	var err error
-	if q.wakeFD, err = newWakeFD(); err != nil {
+	if q.wakeFD, err = newEventFD(); err != nil {
 		return err
 	}
 	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(C.nfqgo_fd(q.c)), syscall.F_DUPFD_CLOEXEC, 0)
@@ -185,7 +194,8 @@ func (q *Queue) registerPoll() error {
 // Num returns the queue number.
 func (q *Queue) Num() uint16 { return q.cfg.Queue }
 
-// Stats returns the queue's counters.
+// Stats returns the queue's counters. It reads no file: call it as often as
+// you like.
 func (q *Queue) Stats() Stats {
 	s := q.stats.snapshot()
 	q.life.RLock()
@@ -195,17 +205,14 @@ func (q *Queue) Stats() Stats {
 	} else {
 		s.Truncated = q.truncatedAtClose
 	}
-	s.Kernel = q.kstats.read(q.cfg.Queue)
 	return s
 }
 
-// SetCopyMode changes how much of each packet the kernel copies; rng 0
-// means the whole packet. It may be called at any time, also while packets
-// are consumed.
+// SetCopyMode changes how much of each packet the kernel copies: CopyPacket
+// with rng payload bytes (0: as much as the kernel copies, MaxCopyRange), or
+// CopyMeta. CopyNone is refused, as by Open. It may be called at any time,
+// also while packets are consumed.
 func (q *Queue) SetCopyMode(mode CopyMode, rng uint32) error {
-	if mode == CopyNone {
-		return &OpError{Op: "set copy mode", Queue: q.cfg.Queue, Err: fmt.Errorf("%w: copy mode none makes the kernel drop every packet", ErrInvalidConfig)}
-	}
 	cfg := q.cfg
 	cfg.CopyMode, cfg.CopyRange = mode, rng
 	cfg, err := cfg.withDefaults()
@@ -213,7 +220,7 @@ func (q *Queue) SetCopyMode(mode CopyMode, rng uint32) error {
 		return &OpError{Op: "set copy mode", Queue: q.cfg.Queue, Err: err}
 	}
 	err = q.configure(func() C.int {
-		return C.nfqgo_set_mode(q.c, C.uint8_t(cfg.CopyMode), C.uint32_t(cfg.CopyRange))
+		return C.nfqgo_set_mode(q.c, C.uint8_t(cfg.CopyMode.kernel()), C.uint32_t(cfg.CopyRange))
 	})
 	if err != nil {
 		return &OpError{Op: "set copy mode", Queue: q.cfg.Queue, Err: err}
@@ -278,7 +285,6 @@ func (q *Queue) Close() error {
 			efdClose(q.wakeFD) // configure, which posts to it, holds rx
 		}
 		q.kstats.close()
-		q.ifn.close()
 		q.handle.Delete()
 	})
 	if q.chanMode.Load() && q.inReport.Load() == 0 {
@@ -368,4 +374,12 @@ var (
 	_ [Attr(C.NFQGO_ATTR_L2HDR) - AttrL2Header]struct{}
 	_ [AttrPriority - Attr(C.NFQGO_ATTR_PRIORITY)]struct{}
 	_ [Attr(C.NFQGO_ATTR_PRIORITY) - AttrPriority]struct{}
+
+	// The same for the kernel's copy modes (CopyMode.kernel).
+	_ [kernelCopyNone - C.NFQNL_COPY_NONE]struct{}
+	_ [C.NFQNL_COPY_NONE - kernelCopyNone]struct{}
+	_ [kernelCopyMeta - C.NFQNL_COPY_META]struct{}
+	_ [C.NFQNL_COPY_META - kernelCopyMeta]struct{}
+	_ [kernelCopyPacket - C.NFQNL_COPY_PACKET]struct{}
+	_ [C.NFQNL_COPY_PACKET - kernelCopyPacket]struct{}
 )

@@ -25,6 +25,9 @@ func (q *Queue) Num() uint16 { return q.cfg.Queue }
 // Stats returns the queue's counters.
 func (q *Queue) Stats() Stats { return Stats{} }
 
+// KernelStats fails: NFQUEUE requires Linux and cgo.
+func (q *Queue) KernelStats() (KernelStats, error) { return KernelStats{}, q.err("read kernel stats") }
+
 // SetCopyMode fails: NFQUEUE requires Linux and cgo.
 func (q *Queue) SetCopyMode(CopyMode, uint32) error { return q.err("set copy mode") }
 

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && cgo
 
 package nfq
 
@@ -18,20 +18,49 @@ func openError(queue uint16, stage string, errno syscall.Errno) error {
 	e := &OpError{Op: stage, Queue: queue, Err: errno}
 	switch errno {
 	case syscall.EPERM, syscall.EBUSY:
-		// The kernel says EPERM both for a missing capability and for a
-		// queue bound by another socket: tell them apart.
-		if has, known := hasCapability(capNetAdmin); known && !has {
-			e.Kind = ErrNoPermission
-			e.Hint = "NFQUEUE needs CAP_NET_ADMIN: run as root, or grant it (setcap cap_net_admin+ep BINARY, or --cap-add NET_ADMIN in a container)"
-		} else if stage == "bind queue" {
-			e.Kind = ErrQueueInUse
-			e.Hint = fmt.Sprintf("another socket, in this process or another, is bound to queue %d in this network namespace: stop it or choose another queue number", queue)
-		}
+		permissionError(e, stage, queue)
 	case syscall.EOPNOTSUPP, syscall.EPROTONOSUPPORT, syscall.ENOENT:
 		e.Kind = ErrNotSupported
 		e.Hint = "the kernel has no nfnetlink_queue support (CONFIG_NETFILTER_NETLINK_QUEUE)"
 	}
 	return e
+}
+
+const noPermissionHint = "NFQUEUE needs CAP_NET_ADMIN: run as root, or grant it (setcap cap_net_admin+ep BINARY, or --cap-add NET_ADMIN in a container)"
+
+// permissionError tells apart the two causes of the kernel's EPERM: a
+// missing CAP_NET_ADMIN, and, for the bind, a queue another socket holds.
+// Only the first unwraps to os.ErrPermission. Open calls it right after the
+// bind, on the goroutine that tried it, so /proc/thread-self shows the
+// queue's network namespace (a Config.NetNS thread is locked; otherwise the
+// threads share the caller's).
+func permissionError(e *OpError, stage string, queue uint16) {
+	has, known := hasCapability(capNetAdmin)
+	if known && !has {
+		e.Kind, e.Hint = ErrNoPermission, noPermissionHint
+		return
+	}
+	if stage != "bind queue" {
+		return
+	}
+	holder, err := findQueueHolder(queue)
+	switch {
+	case err == nil:
+		e.Err, e.Kind = &queueInUseError{queue: queue, holder: holder}, ErrQueueInUse
+		e.Hint = "a queue has one socket: stop the program holding it, or choose another queue number"
+	case err == errQueueNotListed:
+		// Nobody holds it, so the kernel refused the capability: this
+		// thread has it, but not over the queue's network namespace.
+		e.Kind = ErrNoPermission
+		e.Hint = "NFQUEUE needs CAP_NET_ADMIN in the user namespace that owns the queue's network namespace; this process has it only in its own"
+	case !known:
+		e.Hint = "another socket holds the queue, or the process lacks CAP_NET_ADMIN: without /proc the package cannot tell which"
+	default:
+		// The capability is there but the holder cannot be looked up:
+		// most likely the queue is taken.
+		e.Err, e.Kind = &queueInUseError{queue: queue}, ErrQueueInUse
+		e.Hint = fmt.Sprintf("could not read %s to name the holder (%v); if no other program holds the queue, check CAP_NET_ADMIN", kernelStatsName, err)
+	}
 }
 
 // flagError explains a queue flag the kernel refused.

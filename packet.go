@@ -90,10 +90,13 @@ type Packet struct {
 	Priority uint32 // skb->priority (SO_PRIORITY, tc classes), sent when not 0; AttrPriority
 
 	// Payload is the packet from its network (IP) header, up to the copy
-	// range; nil in CopyMeta mode. A copy owned by the Packet.
+	// range (at most MaxCopyRange, 65531 bytes); nil in CopyMeta mode.
+	// A copy owned by the Packet.
 	Payload []byte
-	// OrigLen is the length of the whole packet. It is larger than
-	// len(Payload) when the copy range truncated the payload (AttrCapLen).
+	// OrigLen is the length of the whole packet, from its network header,
+	// in CopyPacket mode. It is larger than len(Payload) when the copy
+	// range cut the payload (the kernel then sent AttrCapLen). In CopyMeta
+	// mode the kernel sends no length, and OrigLen is 0.
 	OrigLen uint32
 
 	attrs Attr
@@ -112,7 +115,17 @@ const (
 // Has reports whether the kernel sent attribute a with the packet.
 func (p *Packet) Has(a Attr) bool { return p.attrs&a == a }
 
+// Attrs returns the set of attributes the kernel sent with the packet. It
+// prints as "mark|outdev|payload".
+func (p *Packet) Attrs() Attr { return p.attrs }
+
 // Accept lets the packet continue.
+//
+// Like every verdict method, it returns an error for what the package can
+// check before sending (a second verdict, a closed queue, bad options) or
+// when the send itself fails. The kernel does not acknowledge verdicts: one
+// it refuses (an unknown packet id, a bad value) comes back later, from the
+// receive loop, through Config.OnError and Stats.VerdictErrors.
 func (p *Packet) Accept() error { return p.SetVerdict(Accept) }
 
 // Drop discards the packet.
@@ -149,7 +162,14 @@ const (
 func WithMark(mark uint32) VerdictOption { return VerdictOption{kind: optMark, mark: mark} }
 
 // WithPayload replaces the packet (from the IP header on) along with the
-// verdict. See AcceptWithPayload about checksums. payload is not retained.
+// verdict. See AcceptWithPayload about checksums. payload is copied before
+// the verdict call returns and is not retained.
+//
+// SetVerdict refuses, sending nothing: an empty payload (ErrInvalidVerdict;
+// leave WithPayload out to keep the packet), one over MaxPayloadLen, 65531
+// bytes (ErrPayloadTooLarge), WithPayload given twice, and a payload with
+// Drop. The kernel itself silently drops a packet whose replacement is
+// shorter than its IP header, with no error coming back.
 func WithPayload(payload []byte) VerdictOption {
 	return VerdictOption{kind: optPayload, payload: payload}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -279,7 +280,7 @@ func TestRunCallbackAndContextCancel(t *testing.T) {
 	l.sendN(t, 3)
 	select {
 	case err := <-done:
-		require.NoError(t, err)
+		require.Equal(t, context.Canceled, err, "Run returns ctx.Err()")
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after the context ended")
 	}
@@ -349,24 +350,80 @@ func TestCopyRangeTruncatesAndMetaModeHasNoPayload(t *testing.T) {
 	p = recvPacket(t, ch)
 	assert.Nil(t, p.Payload)
 	assert.False(t, p.Has(nfq.AttrPayload))
+	assert.False(t, p.Has(nfq.AttrCapLen), "the kernel sends no length with metadata only")
+	assert.Zero(t, p.OrigLen)
 	require.NoError(t, p.Accept())
 	assert.Len(t, l.received(2, 2*time.Second), 2)
 }
 
+// Each spelling of the copy mode does what it says on the kernel: the zero
+// value and CopyPacket copy whole packets, CopyMeta none of the bytes, and
+// CopyNone, with which the kernel would drop every packet, is refused by
+// Open and by SetCopyMode.
+func TestCopyModeSpellingsOnTheKernel(t *testing.T) {
+	t.Parallel()
+	l := newUDPLab(t)
+	const wholeLen = 20 + 8 + len("msg-0")
+	for _, tc := range []struct {
+		name       string
+		cfg        nfq.Config
+		kernelMode uint64 // NFQNL_COPY_* as /proc shows it
+		payload    int
+		origLen    int
+	}{
+		{"zero value", nfq.Config{}, 2, wholeLen, wholeLen},
+		{"CopyPacket", nfq.Config{CopyMode: nfq.CopyPacket}, 2, wholeLen, wholeLen},
+		{"CopyMeta", nfq.Config{CopyMode: nfq.CopyMeta}, 1, 0, 0},
+	} {
+		q, ch := l.consume(t, tc.cfg)
+		line := l.ns.Queues(t)[uint64(l.queue)]
+		assert.Equal(t, tc.kernelMode, line.CopyMode, tc.name)
+		if tc.kernelMode == 2 {
+			assert.Equal(t, uint64(nfq.MaxCopyRange), line.CopyRange, "%s: the kernel's limit is MaxCopyRange", tc.name)
+		}
+		l.sendN(t, 1)
+		p := recvPacket(t, ch)
+		assert.Len(t, p.Payload, tc.payload, tc.name)
+		assert.Equal(t, uint32(tc.origLen), p.OrigLen, tc.name)
+		require.NoError(t, p.Accept())
+		assert.Len(t, l.received(1, 2*time.Second), 1, tc.name)
+
+		err := q.SetCopyMode(nfq.CopyNone, 0)
+		assert.ErrorIs(t, err, nfq.ErrInvalidConfig, tc.name)
+		assert.ErrorContains(t, err, "drop every packet")
+		assert.Equal(t, tc.kernelMode, l.ns.Queues(t)[uint64(l.queue)].CopyMode, "%s: nothing was changed", tc.name)
+		require.NoError(t, q.Close())
+	}
+
+	var err error
+	l.ns.Do(t, func() { _, err = nfq.Open(nfq.Config{Queue: l.queue, CopyMode: nfq.CopyNone}) })
+	assert.ErrorIs(t, err, nfq.ErrInvalidConfig)
+	assert.ErrorContains(t, err, "copy mode none makes the kernel drop every packet")
+	_, bound := l.ns.Queues(t)[uint64(l.queue)]
+	assert.False(t, bound, "nothing was bound")
+}
+
+// A second socket of this process on the same queue: the kernel's EPERM is
+// reported as a queue in use, naming the holder, and not as a privilege
+// problem.
 func TestQueueNumberInUse(t *testing.T) {
 	t.Parallel()
 	l := newUDPLab(t)
-	l.open(t, nfq.Config{})
-	var err error
+	first := l.open(t, nfq.Config{})
+	k, err := first.KernelStats()
+	require.NoError(t, err)
 	l.ns.Do(t, func() { _, err = nfq.Open(nfq.Config{Queue: l.queue}) })
 	require.Error(t, err)
 	assert.ErrorIs(t, err, nfq.ErrQueueInUse)
-	assert.ErrorIs(t, err, os.ErrPermission, "unwraps to the kernel's EPERM")
+	assert.NotErrorIs(t, err, os.ErrPermission, "a taken queue is no privilege problem")
+	assert.NotErrorIs(t, err, nfq.ErrNoPermission)
+	assert.ErrorIs(t, err, syscall.EBUSY)
 	var op *nfq.OpError
 	require.True(t, errors.As(err, &op))
 	assert.Equal(t, l.queue, op.Queue)
-	assert.Contains(t, err.Error(), fmt.Sprintf("queue %d", l.queue))
-	assert.Contains(t, err.Error(), "another socket")
+	assert.NotContains(t, err.Error(), "operation not permitted")
+	assert.Contains(t, err.Error(), fmt.Sprintf("queue %d is bound by another socket (port id %d, this process: ", l.queue, k.PortID))
+	assert.Contains(t, err.Error(), fmt.Sprintf("pid %d)", os.Getpid()))
 }
 
 func TestUseAfterClose(t *testing.T) {

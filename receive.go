@@ -81,10 +81,12 @@ func drainPackets(ch chan *Packet) {
 
 // Run calls fn for each packet, on the calling goroutine, until ctx ends or
 // the queue is closed; ctx ending closes the queue. fn should give the packet
-// its verdict or hand it to something that will. Run returns nil when the
-// queue was closed, or the error that stopped it. If fn panics, the queue is
-// closed (every packet without a verdict, the current one included, gets the
-// default verdict) and the panic continues.
+// its verdict or hand it to something that will. Run returns ctx.Err()
+// (context.Canceled or context.DeadlineExceeded) when ctx ended, nil when
+// Close ended it (from any goroutine, fn included), and otherwise the error
+// that stopped it (the socket failed; the queue is closed then too). If fn
+// panics, the queue is closed (every packet without a verdict, the current
+// one included, gets the default verdict) and the panic continues.
 func (q *Queue) Run(ctx context.Context, fn func(*Packet)) error {
 	if fn == nil {
 		return &OpError{Op: "run", Queue: q.cfg.Queue, Err: errors.New("nil callback")}
@@ -114,10 +116,14 @@ func (q *Queue) run(ctx context.Context, fn func(*Packet)) error {
 			panic(r)
 		}
 	}()
-	return q.loop(func(p *Packet) bool {
+	err := q.loop(func(p *Packet) bool {
 		fn(p)
 		return true
 	})
+	if err == nil && !stop() {
+		return ctx.Err() // ctx ended, and closed the queue
+	}
+	return err
 }
 
 func (q *Queue) startConsuming(op string) error {

@@ -72,7 +72,12 @@ func TestEveryPacketGetsExactlyOneVerdict(t *testing.T) {
 			if tc.run {
 				go func() {
 					defer close(consumed)
-					assert.NoError(t, q.Run(ctx, consume))
+					err := q.Run(ctx, consume)
+					if ctx.Err() != nil {
+						assert.ErrorIs(t, err, context.Canceled, "ctx ended Run")
+					} else {
+						assert.NoError(t, err, "Close ended Run")
+					}
 				}()
 			} else {
 				ch, err := q.Packets(ctx)

@@ -217,7 +217,7 @@ func cancelRun(t *testing.T, l *relLab, q *nfq.Queue) {
 	cancel()
 	select {
 	case err := <-errc:
-		require.NoError(t, err)
+		require.ErrorIs(t, err, context.Canceled)
 	case <-time.After(hang):
 		t.Fatal("Run did not return after its context ended")
 	}

@@ -30,10 +30,7 @@ import (
 // MaxPayloadLen).
 func MangleTransport(pkt []byte, off, n int, rep []byte) ([]byte, error) {
 	const op = "mangle transport payload"
-	h, err := parseHeaders(op, pkt)
-	if err != nil {
-		return nil, err
-	}
+	h := ParseHeaders(pkt)
 	if err := h.checkRewritable(op); err != nil {
 		return nil, err
 	}
@@ -79,10 +76,7 @@ func MangleTransport(pkt []byte, off, n int, rep []byte) ([]byte, error) {
 // UDP checksum of 0 is written as 0xffff.
 func FixChecksums(pkt []byte) error {
 	const op = "fix checksums"
-	h, err := parseHeaders(op, pkt)
-	if err != nil {
-		return err
-	}
+	h := ParseHeaders(pkt)
 	if err := h.checkRewritable(op); err != nil {
 		return err
 	}

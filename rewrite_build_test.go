@@ -1,5 +1,3 @@
-//go:build linux && cgo
-
 package nfq_test
 
 import (
@@ -11,17 +9,86 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// ext6 is an IPv6 extension header for testPacket: its type and its bytes
-// (the next-header byte is filled in by testPacket).
+// ext6 is an IPv6 extension header for testPacket and ipPacket: its type
+// and its bytes (the next-header byte is filled in by ipPacket).
 type ext6 struct {
 	typ  uint8
 	body []byte
+}
+
+var (
+	// hopByHop has length byte 0, on which libnetfilter_queue 1.0.5's own
+	// extension header walk loops forever: MangleTransport must not hang.
+	hopByHop = ext6{0, []byte{0, 0, 1, 4, 0, 0, 0, 0}}
+	destOpts = ext6{60, []byte{0, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}
+	atomFrag = ext6{44, []byte{0, 0, 0, 0, 0, 0, 0, 7}} // offset 0, M 0: a whole datagram
+)
+
+// packetKind is one shape of test packet.
+type packetKind struct {
+	name    string
+	version int
+	proto   uint8
+	opts    []byte
+	ext     []ext6
+	l4      int // where the transport header starts
+}
+
+func packetKinds() []packetKind {
+	var kinds []packetKind
+	for _, proto := range []uint8{nfq.ProtoTCP, nfq.ProtoUDP} {
+		p := map[uint8]string{nfq.ProtoTCP: "TCP", nfq.ProtoUDP: "UDP"}[proto]
+		kinds = append(kinds,
+			packetKind{name: "IPv4/" + p, version: 4, proto: proto, l4: 20},
+			packetKind{name: "IPv4 options/" + p, version: 4, proto: proto, opts: []byte{1, 1, 1, 0}, l4: 24},
+			packetKind{name: "IPv6/" + p, version: 6, proto: proto, l4: 40},
+			packetKind{name: "IPv6 hop-by-hop+dest/" + p, version: 6, proto: proto, ext: []ext6{hopByHop, destOpts}, l4: 64},
+			packetKind{name: "IPv6 atomic fragment/" + p, version: 6, proto: proto, ext: []ext6{atomFrag}, l4: 48},
+		)
+	}
+	return kinds
+}
+
+func (k packetKind) build(payload string) []byte {
+	return testPacket(k.version, k.proto, payload, k.opts, k.ext...)
 }
 
 // testPacket builds a valid IPv4 or IPv6 packet with a TCP or UDP header
 // and payload, checksums included. opts are IPv4 options (a multiple of 4
 // bytes); ext are IPv6 extension headers.
 func testPacket(version int, proto uint8, payload string, opts []byte, ext ...ext6) []byte {
+	var seg []byte
+	if proto == nfq.ProtoTCP {
+		seg = make([]byte, 20)
+		binary.BigEndian.PutUint16(seg[0:], 40000)
+		binary.BigEndian.PutUint16(seg[2:], 80)
+		binary.BigEndian.PutUint32(seg[4:], 0xfffffff0) // near the wrap
+		binary.BigEndian.PutUint32(seg[8:], 1000)
+		seg[12], seg[13] = 5<<4, nfq.TCPAck|nfq.TCPPsh
+		binary.BigEndian.PutUint16(seg[14:], 65535)
+	} else {
+		seg = make([]byte, 8)
+		binary.BigEndian.PutUint16(seg[0:], 40000)
+		binary.BigEndian.PutUint16(seg[2:], 53)
+		binary.BigEndian.PutUint16(seg[4:], uint16(8+len(payload)))
+	}
+	b, l4 := ipPacket(version, proto, opts, append(seg, payload...), ext...)
+	at := l4 + 16
+	if proto == nfq.ProtoUDP {
+		at = l4 + 6
+	}
+	sum := ^checksum(b[l4:], pseudoSum(b, proto, len(b)-l4))
+	if sum == 0 && proto == nfq.ProtoUDP {
+		sum = 0xffff
+	}
+	binary.BigEndian.PutUint16(b[at:], sum)
+	return b
+}
+
+// ipPacket builds an IPv4 or IPv6 packet of protocol proto around seg (its
+// transport header and payload), with its lengths and IPv4 header checksum
+// right, and returns it with the offset of seg.
+func ipPacket(version int, proto uint8, opts, seg []byte, ext ...ext6) ([]byte, int) {
 	var b []byte
 	if version == 4 {
 		b = make([]byte, 20, 128)
@@ -48,39 +115,14 @@ func testPacket(version int, proto uint8, payload string, opts []byte, ext ...ex
 		b[next] = proto
 	}
 	l4 := len(b)
-	if proto == nfq.ProtoTCP {
-		th := make([]byte, 20)
-		binary.BigEndian.PutUint16(th[0:], 40000)
-		binary.BigEndian.PutUint16(th[2:], 80)
-		binary.BigEndian.PutUint32(th[4:], 0xfffffff0) // near the wrap
-		binary.BigEndian.PutUint32(th[8:], 1000)
-		th[12], th[13] = 5<<4, nfq.TCPAck|nfq.TCPPsh
-		binary.BigEndian.PutUint16(th[14:], 65535)
-		b = append(b, th...)
-	} else {
-		uh := make([]byte, 8)
-		binary.BigEndian.PutUint16(uh[0:], 40000)
-		binary.BigEndian.PutUint16(uh[2:], 53)
-		binary.BigEndian.PutUint16(uh[4:], uint16(8+len(payload)))
-		b = append(b, uh...)
-	}
-	b = append(b, payload...)
+	b = append(b, seg...)
 	if version == 4 {
 		binary.BigEndian.PutUint16(b[2:], uint16(len(b)))
 		binary.BigEndian.PutUint16(b[10:], ^checksum(b[:l4], 0))
 	} else {
 		binary.BigEndian.PutUint16(b[4:], uint16(len(b)-40))
 	}
-	at := l4 + 16
-	if proto == nfq.ProtoUDP {
-		at = l4 + 6
-	}
-	sum := ^checksum(b[l4:], pseudoSum(b, proto, len(b)-l4))
-	if sum == 0 && proto == nfq.ProtoUDP {
-		sum = 0xffff
-	}
-	binary.BigEndian.PutUint16(b[at:], sum)
-	return b
+	return b, l4
 }
 
 // pseudoSum is the ones' complement sum of the pseudo-header of a transport
@@ -93,6 +135,20 @@ func pseudoSum(b []byte, proto uint8, l int) uint32 {
 		s = uint32(checksum(b[8:40], 0))
 	}
 	return s + uint32(proto) + uint32(l)
+}
+
+// checksum adds b to the ones' complement sum sum and folds it.
+func checksum(b []byte, sum uint32) uint16 {
+	for ; len(b) >= 2; b = b[2:] {
+		sum += uint32(binary.BigEndian.Uint16(b))
+	}
+	if len(b) == 1 {
+		sum += uint32(b[0]) << 8
+	}
+	for sum>>16 != 0 {
+		sum = sum&0xffff + sum>>16
+	}
+	return uint16(sum)
 }
 
 // checkPacket verifies pkt the way a receiving stack does, without the

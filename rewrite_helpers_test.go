@@ -33,16 +33,3 @@ func rewriteUDPv4(t *testing.T, ip, payload []byte) []byte {
 	binary.BigEndian.PutUint16(udp[6:], sum)
 	return out
 }
-
-func checksum(b []byte, sum uint32) uint16 {
-	for ; len(b) >= 2; b = b[2:] {
-		sum += uint32(binary.BigEndian.Uint16(b))
-	}
-	if len(b) == 1 {
-		sum += uint32(b[0]) << 8
-	}
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	return uint16(sum)
-}

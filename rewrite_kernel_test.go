@@ -130,8 +130,8 @@ func TestKernelMangleUDP(t *testing.T) {
 			}
 			q := openIn(t, ns, nfq.Config{Queue: queue})
 			serve(t, q, func(p *nfq.Packet) ([]byte, error) {
-				h, err := nfq.ParseHeaders(p.Payload)
-				if err != nil {
+				h := nfq.ParseHeaders(p.Payload)
+				if err := h.CheckRewritable(); err != nil {
 					return nil, err
 				}
 				if h.TransportOffset != wantOffset {
@@ -204,8 +204,8 @@ func TestKernelMangleTCPLengthChange(t *testing.T) {
 			var adjusted atomic.Int32
 			q := openIn(t, ns, nfq.Config{Queue: queue})
 			serve(t, q, func(p *nfq.Packet) ([]byte, error) {
-				h, err := nfq.ParseHeaders(p.Payload)
-				if err != nil {
+				h := nfq.ParseHeaders(p.Payload)
+				if err := h.CheckRewritable(); err != nil {
 					return nil, err
 				}
 				switch {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 	"testing"
 
 	"github.com/nfq-go/nfq"
@@ -16,49 +15,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var (
-	// hopByHop has length byte 0, on which libnetfilter_queue 1.0.5's own
-	// extension header walk loops forever: MangleTransport must not hang.
-	hopByHop = ext6{0, []byte{0, 0, 1, 4, 0, 0, 0, 0}}
-	destOpts = ext6{60, []byte{0, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}}
-	atomFrag = ext6{44, []byte{0, 0, 0, 0, 0, 0, 0, 7}} // offset 0, M 0: a whole datagram
-)
-
-// packetKind is one shape of test packet.
-type packetKind struct {
-	name    string
-	version int
-	proto   uint8
-	opts    []byte
-	ext     []ext6
-	l4      int // where the transport header starts
-}
-
-func packetKinds() []packetKind {
-	var kinds []packetKind
-	for _, proto := range []uint8{nfq.ProtoTCP, nfq.ProtoUDP} {
-		p := map[uint8]string{nfq.ProtoTCP: "TCP", nfq.ProtoUDP: "UDP"}[proto]
-		kinds = append(kinds,
-			packetKind{name: "IPv4/" + p, version: 4, proto: proto, l4: 20},
-			packetKind{name: "IPv4 options/" + p, version: 4, proto: proto, opts: []byte{1, 1, 1, 0}, l4: 24},
-			packetKind{name: "IPv6/" + p, version: 6, proto: proto, l4: 40},
-			packetKind{name: "IPv6 hop-by-hop+dest/" + p, version: 6, proto: proto, ext: []ext6{hopByHop, destOpts}, l4: 64},
-			packetKind{name: "IPv6 atomic fragment/" + p, version: 6, proto: proto, ext: []ext6{atomFrag}, l4: 48},
-		)
-	}
-	return kinds
-}
-
-func (k packetKind) build(payload string) []byte {
-	return testPacket(k.version, k.proto, payload, k.opts, k.ext...)
-}
-
 func TestParseHeaders(t *testing.T) {
 	for _, k := range packetKinds() {
 		t.Run(k.name, func(t *testing.T) {
 			pkt := k.build("hello world")
-			h, err := nfq.ParseHeaders(pkt)
-			require.NoError(t, err)
+			h := nfq.ParseHeaders(pkt)
+			require.NoError(t, h.CheckRewritable())
 			assert.Equal(t, k.version, h.Version)
 			assert.Equal(t, k.proto, h.Protocol)
 			assert.Equal(t, len(pkt), h.Length)
@@ -115,8 +77,8 @@ func TestMangleTransport(t *testing.T) {
 				assert.Equal(t, c.want, string(checkPacket(t, out, k.l4)))
 				assert.Equal(t, len(orig)-c.n+len(c.rep), len(out))
 				assert.Equal(t, orig[:k.l4][12:], out[:k.l4][12:], "addresses and extension headers kept")
-				h, err := nfq.ParseHeaders(out)
-				require.NoError(t, err)
+				h := nfq.ParseHeaders(out)
+				require.NoError(t, h.CheckRewritable())
 				assert.Equal(t, c.want, string(h.Payload(out)))
 			})
 		}
@@ -198,8 +160,8 @@ func TestAdjustTCPSeq(t *testing.T) {
 		t.Run(k.name, func(t *testing.T) {
 			pkt := k.build("data")
 			require.NoError(t, nfq.AdjustTCPSeq(pkt, 0x20, -7))
-			h, err := nfq.ParseHeaders(pkt)
-			require.NoError(t, err)
+			h := nfq.ParseHeaders(pkt)
+			require.NoError(t, h.CheckRewritable())
 			assert.Equal(t, uint32(0x10), h.Seq, "wraps modulo 2^32")
 			assert.Equal(t, uint32(993), h.Ack)
 			checkPacket(t, pkt, k.l4)
@@ -207,8 +169,8 @@ func TestAdjustTCPSeq(t *testing.T) {
 			pkt[k.l4+13] &^= nfq.TCPAck
 			require.NoError(t, nfq.FixChecksums(pkt))
 			require.NoError(t, nfq.AdjustTCPSeq(pkt, -0x20, -7))
-			h, err = nfq.ParseHeaders(pkt)
-			require.NoError(t, err)
+			h = nfq.ParseHeaders(pkt)
+			require.NoError(t, h.CheckRewritable())
 			assert.Equal(t, uint32(0xfffffff0), h.Seq)
 			assert.Equal(t, uint32(993), h.Ack, "no ACK flag: the ack field means nothing and stays")
 			checkPacket(t, pkt, k.l4)
@@ -260,10 +222,12 @@ func TestRewriteErrors(t *testing.T) {
 			assert.Equal(t, "mangle transport payload", pe.Op)
 			assert.Contains(t, err.Error(), c.text)
 			assert.ErrorIs(t, nfq.FixChecksums(bytes.Clone(c.pkt)), c.want)
-			if c.want != nfq.ErrUnsupportedProtocol || !strings.Contains(c.text, "routing") {
-				_, err = nfq.ParseHeaders(c.pkt)
-				assert.ErrorIs(t, err, c.want)
-			}
+			assert.ErrorIs(t, nfq.AdjustTCPSeq(bytes.Clone(c.pkt), 1, 1), c.want)
+			err = nfq.ParseHeaders(c.pkt).CheckRewritable()
+			require.ErrorIs(t, err, c.want)
+			require.True(t, errors.As(err, &pe))
+			assert.Equal(t, "check headers", pe.Op)
+			assert.Contains(t, err.Error(), c.text)
 		})
 	}
 

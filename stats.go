@@ -2,7 +2,9 @@ package nfq
 
 import "sync/atomic"
 
-// Stats are a queue's counters since Open.
+// Stats are a queue's counters since Open, kept by the package. The
+// kernel's own counters for the queue (drops before the socket) come from
+// Queue.KernelStats.
 type Stats struct {
 	Received        uint64 // packets received from the kernel
 	Verdicts        uint64 // verdicts sent through Packet methods
@@ -19,10 +21,6 @@ type Stats struct {
 
 	// Waits counts how the receive loop waited for packets.
 	Waits WaitCounts
-
-	// Kernel is the kernel's own view of the queue, read when Stats is
-	// called; Kernel.Present is false when it could not be read.
-	Kernel KernelStats
 }
 
 // VerdictCounts counts the verdicts sent through Packet methods by kind.
@@ -41,15 +39,10 @@ type WaitCounts struct {
 }
 
 // KernelStats are the kernel's counters for a queue, from
-// /proc/net/netfilter/nfnetlink_queue of the queue's network namespace.
-// They count what the library cannot see: packets the kernel dropped before
-// they reached the socket.
+// /proc/net/netfilter/nfnetlink_queue of the queue's network namespace
+// (Queue.KernelStats). They count what the library cannot see: packets the
+// kernel dropped before they reached the socket.
 type KernelStats struct {
-	// Present tells whether the counters below were read. When false,
-	// Reason says why (no /proc, the queue is closed, ...).
-	Present bool
-	Reason  string
-
 	PortID   uint32 // netlink port id of the socket bound to the queue
 	QueueLen uint32 // packets waiting for a verdict now (queue_total)
 	// Dropped counts packets dropped because the queue was full

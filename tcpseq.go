@@ -29,8 +29,8 @@ import (
 // adjusted; disable SACK (net.ipv4.tcp_sack=0) if segments may be lost.
 func AdjustTCPSeq(pkt []byte, seqDelta, ackDelta int32) error {
 	const op = "adjust TCP sequence numbers"
-	h, err := parseHeaders(op, pkt)
-	if err != nil {
+	h := ParseHeaders(pkt)
+	if err := h.checkRewritable(op); err != nil {
 		return err
 	}
 	if h.Protocol != ProtoTCP {

@@ -10,7 +10,6 @@ import "C"
 import (
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -107,13 +106,4 @@ func (q *Queue) waitInThread(fd uintptr) bool {
 func (q *Queue) yield() {
 	runtime.Gosched()
 	q.lastYield = time.Since(monoEpoch)
-}
-
-// newWakeFD returns an eventfd that ends a wait in waitInThread.
-func newWakeFD() (int, error) {
-	fd, _, e := syscall.RawSyscall(syscall.SYS_EVENTFD2, 0, efdCloexec|efdNonblock, 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(fd), nil
 }

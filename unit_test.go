@@ -2,6 +2,7 @@ package nfq
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"syscall"
 	"testing"
@@ -107,9 +108,32 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, MaxThreadWait, c.ThreadWait)
 }
 
+// Every spelling of the copy mode means what it says: the zero value and
+// CopyPacket copy packets, CopyMeta metadata, and CopyNone, which would make
+// the kernel drop every packet, is refused.
+func TestCopyModeSpellings(t *testing.T) {
+	var zero Config
+	assert.Equal(t, CopyPacket, zero.CopyMode, "the zero value is CopyPacket")
+	for _, m := range []CopyMode{CopyPacket, CopyMeta} {
+		c, err := Config{CopyMode: m}.withDefaults()
+		require.NoError(t, err)
+		assert.Equal(t, m, c.CopyMode, "kept as given")
+	}
+	_, err := Config{CopyMode: CopyNone}.withDefaults()
+	assert.ErrorIs(t, err, ErrInvalidConfig)
+	assert.ErrorContains(t, err, "drop every packet")
+
+	// What the kernel is told (NFQNL_COPY_* of <linux/netfilter/nfnetlink_queue.h>).
+	assert.Equal(t, uint8(2), CopyPacket.kernel())
+	assert.Equal(t, uint8(1), CopyMeta.kernel())
+	assert.Equal(t, uint8(0), CopyNone.kernel())
+}
+
 func TestConfigRejectsBadValues(t *testing.T) {
 	for name, c := range map[string]Config{
 		"copy mode":       {CopyMode: 7},
+		"copy mode none":  {CopyMode: CopyNone},
+		"copy range 64K":  {CopyRange: 0xffff},
 		"copy range":      {CopyRange: MaxCopyRange + 1},
 		"flags":           {Flags: 1 << 9},
 		"buffer":          {ReadBufferSize: -1},
@@ -125,17 +149,44 @@ func TestFlagsString(t *testing.T) {
 	assert.Equal(t, "none", Flags(0).String())
 	assert.Equal(t, "fail-open|gso", (FlagFailOpen | FlagGSO).String())
 	assert.Equal(t, "uid-gid|0x100", (FlagUIDGID | 0x100).String())
-	assert.Equal(t, "packet", CopyPacket.String())
-	assert.Equal(t, "OUTPUT", HookOutput.String())
-	assert.Equal(t, "hook(9)", Hook(9).String())
+	assert.Equal(t, "fail-open|conntrack|gso|uid-gid|secctx", flagsAll.String())
+}
+
+// Every type a packet log shows prints as a word, not a number.
+func TestStringsForLogging(t *testing.T) {
+	for v, want := range map[fmt.Stringer]string{
+		CopyPacket: "packet", CopyMeta: "meta", CopyNone: "none", CopyMode(9): "copymode(9)",
+		HookPrerouting: "PREROUTING", HookInput: "INPUT", HookForward: "FORWARD",
+		HookOutput: "OUTPUT", HookPostrouting: "POSTROUTING", Hook(9): "hook(9)",
+		ConnNew: "NEW", ConnRelatedReply: "RELATED_REPLY", ConnState(7): "connstate(7)",
+		Attr(0):                             "none",
+		AttrMark | AttrOutDev | AttrPayload: "mark|outdev|payload",
+		AttrConntrack | AttrConnState | AttrVLAN | AttrPriority: "conntrack|connstate|vlan|priority",
+		AttrPriority | 1<<30:          "priority|0x40000000",
+		SkbInfo(0):                    "none",
+		SkbChecksumNotReady | SkbGSO:  "csum-not-ready|gso",
+		SkbChecksumNotVerified | 1<<5: "csum-not-verified|0x20",
+	} {
+		assert.Equal(t, want, v.String(), "%T %d", v, v)
+	}
+	// Every named attribute has its own word.
+	words := map[string]bool{}
+	for a := AttrMark; a <= AttrPriority; a <<= 1 {
+		s := a.String()
+		assert.NotContains(t, s, "0x", "Attr %d has a name", uint32(a))
+		assert.False(t, words[s], "Attr names are unique: %s", s)
+		words[s] = true
+	}
+	p := &Packet{attrs: AttrMark | AttrUID}
+	assert.Equal(t, "mark|uid", p.Attrs().String())
 }
 
 func TestOpErrorNamesOperationQueueAndCause(t *testing.T) {
-	err := error(&OpError{Op: "bind queue", Queue: 7, Err: syscall.EPERM, Kind: ErrQueueInUse, Hint: "stop the other one"})
-	assert.Equal(t, "nfq: queue 7: bind queue: operation not permitted (stop the other one)", err.Error())
+	err := error(&OpError{Op: "bind queue", Queue: 7, Err: syscall.EPERM, Kind: ErrNoPermission, Hint: "run as root"})
+	assert.Equal(t, "nfq: queue 7: bind queue: operation not permitted (run as root)", err.Error())
 	assert.ErrorIs(t, err, os.ErrPermission)
 	assert.ErrorIs(t, err, syscall.EPERM)
-	assert.ErrorIs(t, err, ErrQueueInUse)
+	assert.ErrorIs(t, err, ErrNoPermission)
 	var errno syscall.Errno
 	require.True(t, errors.As(err, &errno))
 	assert.Equal(t, syscall.EPERM, errno)

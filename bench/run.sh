@@ -34,9 +34,11 @@ done
 for prog in sender sink prober; do
 	cc -O2 -Wall -o "$build/$prog" "bench/c/$prog.c"
 done
-go build -o "$build/nfqconsumer" ./bench/cmd/nfqconsumer
+# bench/ is a module of its own (its plotting libraries stay out of the
+# library's go.mod); it uses this checkout of nfq through a replace directive.
+go -C bench build -o "$build/nfqconsumer" ./cmd/nfqconsumer
+go -C bench build -o "$build/nfqbench" ./cmd/nfqbench
 go build -o "$build/passer" ./examples/passer
-go build -o "$build/nfqbench" ./bench/cmd/nfqbench
 
 ip netns add "$ns"
 ip netns exec "$ns" "$build/nfqbench" -netns "$ns" -bin "$build" -out bench/results "$@"

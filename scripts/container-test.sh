@@ -8,7 +8,15 @@
 #   - without CAP_NET_ADMIN the passer refuses to start and says why;
 #   - the passer, in a container joined to the namespace with only
 #     NET_ADMIN, gets the pings answered and prints every packet;
-#   - nfqdump -json and its C twin nfqdump-c from the image see the packets.
+#   - nfqdump -json and its C twin nfqdump-c from the image see the packets
+#     (the static image has no nfqdump-c), and nfqdump -w - writes them as
+#     a pcap file that tcpdump reads;
+#   - the static image's programs are static executables, and the slim image
+#     holds no apt package lists or caches.
+# It also logs each image's size.
+#
+# Every target the README's Docker section advertises is built and tested:
+# a target that does not build, or was not tested, fails the run.
 #
 # Uses docker when a Docker engine answers, podman otherwise (installed, with
 # local stand-ins for the base images, by scripts/base-images.sh). Needs root.
@@ -17,16 +25,11 @@
 #
 #   ENGINE          docker or podman (default: docker if its engine answers)
 #   IMAGE           image name; targets become tags (default: nfq)
-#   TARGETS         targets to test (default: "slim minimal static")
-#   STATIC          "require" to fail when the static target cannot be built
-#                   here (default: report it as not tested; it needs static
-#                   libmnl/libnfnetlink archives or their Debian sources)
+#   TARGETS         test only these targets (default: every advertised one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 IMAGE=${IMAGE:-nfq}
-TARGETS=${TARGETS:-slim minimal static}
-STATIC=${STATIC:-}
 QUEUE=0
 
 log() { echo "container-test: $*"; }
@@ -36,9 +39,19 @@ fail() {
 }
 
 [[ $(id -u) == 0 ]] || fail "root is required (network namespaces, iptables, containers)"
-for cmd in ip iptables ping; do
+for cmd in ip iptables ping tcpdump ldd; do
 	command -v "$cmd" >/dev/null || fail "$cmd not found: run 'make deps' first"
 done
+
+# The targets the README advertises: the default one (slim) and every
+# "--target NAME" of its Docker section.
+advertised=$(awk '/^## /{on = ($0 == "## Docker")} on' README.md | grep -o -- '--target [a-z-]*' | awk '{print $2}' | sort -u | tr '\n' ' ')
+[[ -n ${advertised// /} ]] || fail "the README's Docker section names no --target"
+advertised="slim ${advertised% }"
+for target in $advertised; do
+	grep -q "^FROM .* AS $target\$" Dockerfile || fail "the README advertises target $target, which the Dockerfile lacks"
+done
+TARGETS=${TARGETS:-$advertised}
 
 if [[ -z ${ENGINE:-} ]]; then
 	if command -v docker >/dev/null && timeout 20 docker info >/dev/null 2>&1; then
@@ -112,17 +125,12 @@ wait_for() {
 	return 1
 }
 
-# build TARGET: builds the target into IMAGE:TARGET. Returns 3 when the
-# static target cannot be built on this machine for want of archives.
+# build TARGET: builds the target into IMAGE:TARGET.
 build() {
 	local target=$1 logf=$work/build-$1.log start=$SECONDS old
 	old=$($ENGINE image inspect -f '{{.Id}}' "$IMAGE:$target" 2>/dev/null || true)
 	log "building --target $target -> $IMAGE:$target"
 	if ! $ENGINE build "${build_opts[@]}" --target "$target" -t "$IMAGE:$target" . >"$logf" 2>&1; then
-		if [[ $target == static ]] && grep -q '^nfq-static:' "$logf"; then
-			grep '^nfq-static:' "$logf" >"$work/static-reason"
-			return 3
-		fi
 		tail -30 "$logf" >&2
 		fail "building target $target"
 	fi
@@ -183,37 +191,100 @@ check_image() {
 		fail "[$target] no summary from the passer: $(cat "$out/passer.log")"
 	log "[$target] passer output: $requests requests, $replies replies; $(grep '^passer: ' "$out/passer.log" | grep -v ' open, ')"
 
-	local prog
-	for prog in nfqdump nfqdump-c; do
-		$ENGINE run --rm "${run_opts[@]}" --cap-drop ALL --cap-add NET_ADMIN "${net_opt[@]}" "$img" \
-			"$prog" -queue "$QUEUE" -json -count 2 >"$out/$prog.json" 2>"$out/$prog.err" &
-		local pid=$!
-		wait_for "$out/$prog.err" 'listening on queue' || {
-			kill "$pid" 2>/dev/null || true
-			fail "[$target] $prog did not start: $(cat "$out/$prog.err")"
-		}
-		ip netns exec "$ns" ping -c 1 -W 2 127.0.0.1 >/dev/null || fail "[$target] ping through $prog unanswered"
-		wait "$pid" || fail "[$target] $prog exited with $?: $(cat "$out/$prog.err")"
+	local prog progs=(nfqdump nfqdump-c)
+	[[ $target == static ]] && progs=(nfqdump) # nfqdump-c needs libnfnetlink, which has no static archive
+	for prog in "${progs[@]}"; do
+		dump_ping "$target" "$out/$prog.json" "$prog" -queue "$QUEUE" -json -count 2
 		[[ $(grep -c '"hook":"OUTPUT","outdev":1,"outdev_name":"lo".*"proto":"ICMP"' "$out/$prog.json") == 2 ]] ||
 			fail "[$target] $prog did not print the echo request and reply: $(cat "$out/$prog.json")"
 		log "[$target] $prog -json: $(cut -c1-110 "$out/$prog.json" | head -1)..."
 	done
+
+	dump_ping "$target" "$out/ping.pcap" nfqdump -queue "$QUEUE" -c 2 -w -
+	tcpdump -r "$out/ping.pcap" -nn >"$out/pcap.txt" 2>&1 || fail "[$target] tcpdump cannot read nfqdump's pcap: $(cat "$out/pcap.txt")"
+	[[ $(grep -c 'IP 127.0.0.1 > 127.0.0.1: ICMP echo re' "$out/pcap.txt") == 2 ]] ||
+		fail "[$target] the pcap does not hold the echo request and reply: $(cat "$out/pcap.txt")"
+	log "[$target] nfqdump -w -, read by tcpdump -r: $(grep -o 'ICMP echo [a-z]*' "$out/pcap.txt" | paste -sd, -)"
+
+	case $target in
+	static) check_static "$target" ;;
+	slim) check_no_apt_cache "$target" ;;
+	esac
+	if [[ $target == slim ]]; then
+		log "[$target] size: $(image_size "$img" debian:bookworm-slim)"
+	else
+		log "[$target] size: $(image_size "$img")"
+	fi
+}
+
+# dump_ping TARGET OUT PROG ARGS...: runs PROG from the image on the queue,
+# pings once while it listens and waits for it to exit. Its standard output
+# goes to OUT, its standard error to OUT.err.
+dump_ping() {
+	local target=$1 outf=$2 pid
+	shift 2
+	$ENGINE run --rm "${run_opts[@]}" --cap-drop ALL --cap-add NET_ADMIN "${net_opt[@]}" "$IMAGE:$target" \
+		"$@" >"$outf" 2>"$outf.err" &
+	pid=$!
+	wait_for "$outf.err" 'listening on queue' || {
+		kill "$pid" 2>/dev/null || true
+		fail "[$target] $1 did not start: $(cat "$outf.err")"
+	}
+	ip netns exec "$ns" ping -c 1 -W 2 127.0.0.1 >/dev/null || fail "[$target] ping through $1 unanswered"
+	wait "$pid" || fail "[$target] $* exited with $?: $(cat "$outf.err")"
+}
+
+# check_static TARGET: every program in the image is a static executable.
+check_static() {
+	local img=$IMAGE:$1 dir=$work/$1/bin name=nfqct-$tag-$1-files f n=0 says
+	containers+=("$name")
+	$ENGINE create --name "$name" "$img" >/dev/null
+	mkdir -p "$dir"
+	$ENGINE cp "$name:/usr/local/bin/." "$dir/"
+	for f in "$dir"/*; do
+		says=$(ldd "$f" 2>&1 || true) # ldd fails on a static executable
+		[[ $says == *"not a dynamic executable"* ]] || fail "[$1] $(basename "$f") is dynamically linked: $says"
+		n=$((n + 1))
+	done
+	((n > 0)) || fail "[$1] no programs in /usr/local/bin"
+	log "[$1] $n programs, ldd: not a dynamic executable: $(cd "$dir" && echo *)"
+}
+
+# check_no_apt_cache TARGET: apt left no package lists or caches behind.
+check_no_apt_cache() {
+	local left
+	left=$($ENGINE run --rm "${run_opts[@]}" "$IMAGE:$1" find /var/lib/apt/lists /var/cache/apt -type f ! -name lock)
+	[[ -z $left ]] || fail "[$1] apt left files behind: $(echo "$left" | head -5)"
+	log "[$1] no apt lists or caches"
+}
+
+# mb BYTES: in MB, rounded.
+mb() { echo $((($1 + 500000) / 1000000)); }
+
+# image_size IMAGE [BASE]: its size in MB, and how much it adds to BASE.
+image_size() {
+	local size base
+	size=$($ENGINE image inspect -f '{{.Size}}' "$1")
+	if [[ -n ${2:-} ]]; then
+		base=$($ENGINE image inspect -f '{{.Size}}' "$2")
+		echo "$(mb "$size") MB: $2 ($(mb "$base") MB here) + $(mb $((size - base))) MB"
+	else
+		echo "$(mb "$size") MB"
+	fi
 }
 
 tested=()
-untested=()
 for target in $TARGETS; do
-	rc=0
-	build "$target" || rc=$?
-	if ((rc == 3)); then
-		reason=$(cat "$work/static-reason")
-		[[ $STATIC == require ]] && fail "[static] $reason"
-		log "[static] NOT TESTED: cannot be built on this machine: $reason"
-		untested+=("$target")
-		continue
-	fi
+	build "$target"
 	check_image "$target"
 	tested+=("$target")
 done
 
-log "OK: ${tested[*]}${untested:+ (not tested: ${untested[*]})}"
+missing=()
+for target in $advertised; do
+	[[ " ${tested[*]} " == *" $target "* ]] || missing+=("$target")
+done
+if ((${#missing[@]})) && [[ $TARGETS == "$advertised" ]]; then
+	fail "advertised but not tested: ${missing[*]}"
+fi
+log "OK: ${tested[*]}${missing:+ (only the targets asked for; not tested: ${missing[*]})}"

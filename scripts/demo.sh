@@ -36,6 +36,7 @@ in_ns() { ip netns exec "$ns" "$@"; }
 # udp_delivered prints how many datagrams reached the namespace's UDP layer
 # (delivered to a socket, or answered "port unreachable" for want of one).
 udp_delivered() {
+	# shellcheck disable=SC2016 # an awk program: its $n are awk's fields
 	in_ns awk '$1 == "Udp:" && $2 ~ /^[0-9]/ { print $2 + $3 }' /proc/net/snmp
 }
 

@@ -2,6 +2,8 @@
 # Installs the system packages that nfq needs to build, test and run its demo
 # on Debian or Ubuntu. Safe to run again: when everything is installed it only
 # checks (no apt-get update, no network) and exits at once.
+#
+#   scripts/install-deps.sh [lint]   lint: also the linters' packages (make lint)
 set -euo pipefail
 
 packages=(
@@ -10,11 +12,22 @@ packages=(
 	libnetfilter-queue-dev libnfnetlink-dev libmnl-dev
 	# kernel tests and the demo: namespaces, NFQUEUE rules, traffic
 	iproute2 iptables iputils-ping procps
+	# nfqdump's tests read its pcap files back
+	tcpdump
 	# fetching Go modules over HTTPS
 	ca-certificates
 	# go test -asan (AddressSanitizer with leak checks)
 	libasan8
 )
+for extra in "$@"; do
+	case $extra in
+	lint) packages+=(shellcheck) ;;
+	*)
+		echo "install-deps: unknown package set '$extra' (known: lint)" >&2
+		exit 2
+		;;
+	esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

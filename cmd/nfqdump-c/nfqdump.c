@@ -256,13 +256,15 @@ static uint16_t be16(const unsigned char *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* decode follows nfq.ParseHeaders: the datagram ends at its IP length (or
+ * where the copy range cut it); the IPv6 hop-by-hop, routing, fragment, AH
+ * and destination options headers are skipped; a later fragment, or a
+ * chain cut or running past the datagram, has no transport header. */
 static struct headers decode(const unsigned char *b, int len)
 {
 	struct headers h = {0};
-	const unsigned char *l4 = NULL;
-	int l4len = 0;
+	int tot, end, off = 0; /* the IP length, the bytes' end, the transport header */
 	uint8_t proto;
-	bool first = true;
 
 	if (len <= 0)
 		return h;
@@ -273,46 +275,47 @@ static struct headers decode(const unsigned char *b, int len)
 		proto = b[9];
 		inet_ntop(AF_INET, b + 12, h.src, sizeof(h.src));
 		inet_ntop(AF_INET, b + 16, h.dst, sizeof(h.dst));
-		first = (be16(b + 6) & 0x1fff) == 0;
-		l4 = b + ihl;
-		l4len = len - ihl;
+		tot = be16(b + 2);
+		if (tot == 0) /* a GSO packet may leave it to the skb */
+			tot = len;
+		end = tot < len ? tot : len;
+		if (ihl <= tot && (be16(b + 6) & 0x1fff) == 0)
+			off = ihl;
 	} else if (b[0] >> 4 == 6) {
 		if (len < 40)
 			return h;
 		inet_ntop(AF_INET6, b + 8, h.src, sizeof(h.src));
 		inet_ntop(AF_INET6, b + 24, h.dst, sizeof(h.dst));
+		tot = 40 + be16(b + 4);
+		if (tot == 40 && len > 40) /* jumbogram or GSO packet */
+			tot = len;
+		end = tot < len ? tot : len;
 		proto = b[6];
-		l4 = b + 40;
-		l4len = len - 40;
-		for (;;) { /* extension headers */
-			if (proto == 0 || proto == 43 || proto == 60) {
-				int n = l4len >= 2 ? (l4[1] + 1) * 8 : 0;
-				if (l4len < 2 || l4len < n) {
-					l4len = 0;
-					break;
-				}
-				proto = l4[0];
-				l4 += n;
-				l4len -= n;
-			} else if (proto == 44) {
-				if (l4len < 8) {
-					l4len = 0;
-					break;
-				}
-				first = (be16(l4 + 2) & 0xfff8) == 0;
-				proto = l4[0];
-				l4 += 8;
-				l4len -= 8;
-			} else {
+		off = 40;
+		while (proto == 0 || proto == 43 || proto == 44 || proto == 51 || proto == 60) {
+			if (off + 8 > end) {
+				off = 0;
+				break;
+			}
+			int n = proto == 44 ? 8 : proto == 51 ? (b[off + 1] + 2) * 4 : (b[off + 1] + 1) * 8;
+			if (off + n > end) {
+				off = 0;
+				break;
+			}
+			bool later = proto == 44 && (be16(b + off + 2) & 0xfff8) != 0;
+			proto = b[off];
+			off += n;
+			if (later) {
+				off = 0;
 				break;
 			}
 		}
 	} else {
 		return h;
 	}
+	const unsigned char *l4 = b + off;
+	int l4len = off ? end - off : 0;
 	h.ok = true;
-	if (!first)
-		l4len = 0;
 	switch (proto) {
 	case 6:
 	case 17:

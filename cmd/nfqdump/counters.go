@@ -11,6 +11,8 @@ import (
 // the reporter goroutine reads.
 type counters struct {
 	packets, bytes atomic.Uint64
+	// kernel reads the kernel's drop counters for the queue; nil: none.
+	kernel func() kernelDrops
 }
 
 func (c *counters) add(length int) {
@@ -22,14 +24,20 @@ func (c *counters) add(length int) {
 type sample struct {
 	at             time.Time
 	packets, bytes uint64
+	drops          *kernelDrops
 }
 
 func (c *counters) sample(now time.Time) sample {
-	return sample{at: now, packets: c.packets.Load(), bytes: c.bytes.Load()}
+	s := sample{at: now, packets: c.packets.Load(), bytes: c.bytes.Load()}
+	if c.kernel != nil {
+		d := c.kernel()
+		s.drops = &d
+	}
+	return s
 }
 
-// statusLine says "1234 packets, 1.2 MB, 120 pkt/s, 96.0 kB/s": totals at
-// cur, rates since prev.
+// statusLine says "1234 packets, 1.2 MB, 120 pkt/s, 96.0 kB/s; kernel
+// dropped 0 (queue full), 0 (socket full)": totals at cur, rates since prev.
 func statusLine(prev, cur sample) string {
 	secs := cur.at.Sub(prev.at).Seconds()
 	var pps, bps float64
@@ -37,7 +45,11 @@ func statusLine(prev, cur sample) string {
 		pps = float64(cur.packets-prev.packets) / secs
 		bps = float64(cur.bytes-prev.bytes) / secs
 	}
-	return fmt.Sprintf("%d packets, %s, %.0f pkt/s, %s/s", cur.packets, byteSize(float64(cur.bytes)), pps, byteSize(bps))
+	line := fmt.Sprintf("%d packets, %s, %.0f pkt/s, %s/s", cur.packets, byteSize(float64(cur.bytes)), pps, byteSize(bps))
+	if cur.drops != nil {
+		line += "; " + cur.drops.String()
+	}
+	return line
 }
 
 // byteSize writes n bytes with a decimal unit.

@@ -16,6 +16,11 @@ func TestStatusLine(t *testing.T) {
 	cur := sample{at: t0.Add(2 * time.Second), packets: 300, bytes: 2_010_000}
 	assert.Equal(t, "300 packets, 2.0 MB, 100 pkt/s, 1.0 MB/s", statusLine(prev, cur))
 	assert.Equal(t, "0 packets, 0 B, 0 pkt/s, 0 B/s", statusLine(sample{at: t0}, sample{at: t0}))
+
+	cur.drops = &kernelDrops{known: true, queueFull: 3, socketFull: 40}
+	assert.Equal(t, "300 packets, 2.0 MB, 100 pkt/s, 1.0 MB/s; kernel dropped 3 (queue full), 40 (socket full)", statusLine(prev, cur))
+	cur.drops = &kernelDrops{why: "the queue is closed"}
+	assert.Equal(t, "300 packets, 2.0 MB, 100 pkt/s, 1.0 MB/s; kernel drops unknown (the queue is closed)", statusLine(prev, cur))
 }
 
 func TestByteSize(t *testing.T) {
@@ -25,7 +30,7 @@ func TestByteSize(t *testing.T) {
 }
 
 func TestReportWritesLinesUntilStopped(t *testing.T) {
-	var c counters
+	c := counters{kernel: func() kernelDrops { return kernelDrops{known: true, socketFull: 7} }}
 	var out bytes.Buffer
 	w := &lockedWriter{w: &out}
 	stop := make(chan struct{})
@@ -40,7 +45,8 @@ func TestReportWritesLinesUntilStopped(t *testing.T) {
 	assert.Eventually(t, func() bool {
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		return strings.Contains(out.String(), "nfqdump: 2 packets, 150 B,")
+		return strings.Contains(out.String(), "nfqdump: 2 packets, 150 B,") &&
+			strings.Contains(out.String(), "; kernel dropped 0 (queue full), 7 (socket full)\n")
 	}, 2*time.Second, 5*time.Millisecond)
 	close(stop)
 	wg.Wait()

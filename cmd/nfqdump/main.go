@@ -1,8 +1,10 @@
-// Command nfqdump is a packet inspector for an NFQUEUE queue: it prints one
-// line per packet (hook, devices, protocol, addresses and ports, TCP flags,
-// mark, length, verdict), or with -json one JSON object per packet holding
-// every attribute the kernel sent, and gives each packet a verdict (-verdict,
-// -mark). See -help.
+// Command nfqdump is a packet inspector for an NFQUEUE queue, the tcpdump
+// of queues: it prints one line per packet (hook, devices, protocol,
+// addresses and ports, TCP flags, mark, length, verdict), or with -json one
+// JSON object per packet holding every attribute the kernel sent, or writes
+// the packets to a pcap file (-w) that tcpdump and Wireshark read, and gives
+// each packet a verdict (-verdict, -mark). tcpdump's -c, -s, -w, -n, -q and
+// -v work as there. See -help.
 //
 // cmd/nfqdump-c is its twin written directly on libnetfilter_queue: both
 // print the same JSON for the same packets, which is how nfq is compared
@@ -10,9 +12,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,20 +27,23 @@ import (
 )
 
 func main() {
+	// A closed standard output (nfqdump | head) shows as EPIPE from the
+	// write, and nfqdump stops cleanly instead of dying by SIGPIPE.
+	signal.Ignore(syscall.SIGPIPE)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// Exit codes.
+// Exit codes, as the help documents them.
 const (
 	exitOK    = 0
-	exitError = 1 // the queue could not be opened, or verdicts failed
+	exitError = 1 // the queue could not be opened, verdicts failed, output could not be written
 	exitUsage = 2
 )
 
 // run is nfqdump with its output streams; it returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	stderr = &lockedWriter{w: stderr} // the reporter and the receive loop share it
-	o, err := parseOptions(args, stderr)
+	o, err := parseOptions(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
@@ -48,7 +51,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nfqdump:", err)
 		return exitUsage
 	}
+	if o.version {
+		fmt.Fprintln(stdout, version())
+		return exitOK
+	}
+	if o.write == "-" && isTerminal(stdout) {
+		fmt.Fprintln(stderr, "nfqdump: -w -: standard output is a terminal; send it to a file or a pipe (nfqdump -w - | tcpdump -r -)")
+		return exitUsage
+	}
 
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	q, err := nfq.Open(nfq.Config{
 		Queue:          o.queue,
 		CopyRange:      o.snaplen,
@@ -61,73 +74,103 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	defer q.Close()
+	out, err := openOutput(o, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "nfqdump:", err)
+		return exitError
+	}
+	defer out.close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	packets, err := q.Packets(ctx)
+	packets, err := q.Packets(context.Background())
 	if err != nil {
 		fmt.Fprintln(stderr, "nfqdump:", err)
 		return exitError
 	}
 	fmt.Fprintf(stderr, "nfqdump: listening on queue %d, verdict %s\n", q.Num(), o.policy.verdict)
 
-	var c counters
+	c := counters{kernel: func() kernelDrops { return readKernelDrops(q) }}
 	stopReport := func() {}
-	if o.stats.or(!isTerminal(stdout)) {
-		done := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.report(stderr, isTerminal(stderr), time.Second, done)
-		}()
-		stopReport = func() { close(done); wg.Wait() }
+	if o.stats.or(o.write != "" || !isTerminal(stdout)) {
+		stopReport = startReport(&c, stderr)
 	}
 
-	failed := dump(packets, o, stdout, stderr, &c)
-	q.Close()
-	stopReport()
-	st := q.Stats()
-	fmt.Fprintf(stderr, "nfqdump: %d packets, %d bytes; %d verdicts, %d failed, %d default verdicts on close, %d overruns\n",
-		c.packets.Load(), c.bytes.Load(), st.Verdicts, failed, st.DefaultVerdicts, st.Overruns)
-	if failed > 0 {
-		return exitError
+	// Closing the queue gives the packets still held the default verdict.
+	// The kernel's counters go with the queue: the reporter stops and they
+	// are read first.
+	var (
+		closing sync.Once
+		drops   kernelDrops
+	)
+	closeQueue := func() {
+		closing.Do(func() {
+			stopReport()
+			drops = readKernelDrops(q)
+			q.Close()
+		})
 	}
-	return exitOK
+	context.AfterFunc(ctx, closeQueue) // a signal ends the channel, and so the dump
+
+	failed, outErr := dump(packets, o.policy, o.count, out, stderr, &c)
+	closeQueue()
+	if err := out.close(); outErr == nil {
+		outErr = err
+	}
+	st := q.Stats()
+	code := exitOK
+	switch {
+	case isBrokenPipe(outErr):
+		fmt.Fprintln(stderr, "nfqdump: standard output was closed: stopped")
+	case outErr != nil:
+		fmt.Fprintln(stderr, "nfqdump:", outErr)
+		code = exitError
+	}
+	fmt.Fprintf(stderr, "nfqdump: %d packets, %d bytes; %d verdicts, %d failed, %d default verdicts on close, %d overruns; %s\n",
+		c.packets.Load(), c.bytes.Load(), st.Verdicts, failed, st.DefaultVerdicts, st.Overruns, drops)
+	if failed > 0 {
+		code = exitError
+	}
+	return code
 }
 
-// dump gives each packet its verdict and prints it, until the channel
-// closes or o.count packets were seen. It returns how many verdicts failed.
-func dump(packets <-chan *nfq.Packet, o options, stdout, stderr io.Writer, c *counters) (failed int) {
-	out := bufio.NewWriter(stdout)
-	defer out.Flush()
-	enc := json.NewEncoder(out)
-	enc.SetEscapeHTML(false)
-	names := newIfNames()
+// dump gives each packet its verdict and writes it out, until the channel
+// closes, count packets were seen (0: no limit) or the output fails. It
+// returns how many verdicts failed, and the output's error.
+func dump(packets <-chan *nfq.Packet, pol policy, count uint64, out *output, stderr io.Writer, c *counters) (failed int, err error) {
 	var n uint64
 	for p := range packets {
+		received := time.Now()
 		// The verdict first: the packet waits in the kernel until then.
-		if err := o.policy.apply(p); err != nil && !errors.Is(err, nfq.ErrClosed) {
+		if err := pol.apply(p); err != nil && !errors.Is(err, nfq.ErrClosed) {
 			failed++
 			fmt.Fprintln(stderr, "nfqdump:", err)
 		}
-		r := newRecord(p, p.Has, o.policy, names)
-		c.add(r.length)
-		if o.json {
-			if err := enc.Encode(r); err != nil {
-				fmt.Fprintln(stderr, "nfqdump:", err)
-			}
-		} else {
-			fmt.Fprintln(out, r.text(time.Now()))
+		c.add(wireLen(p))
+		if err := out.packet(p, pol, received); err != nil {
+			return failed, err
 		}
-		if n++; o.count > 0 && n >= o.count {
+		if n++; count > 0 && n >= count {
 			break
 		}
 		if len(packets) == 0 {
-			out.Flush() // idle: show what we have
+			if err := out.flush(); err != nil { // idle: show what we have
+				return failed, err
+			}
 		}
 	}
-	return failed
+	return failed, out.flush()
+}
+
+// startReport shows the live counters on w each second until the returned
+// function is called.
+func startReport(c *counters, w io.Writer) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.report(w, isTerminal(w), time.Second, done)
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 // isTerminal reports whether w is a terminal.

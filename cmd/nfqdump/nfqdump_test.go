@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -149,8 +150,8 @@ func TestExplainsQueueInUse(t *testing.T) {
 	defer q.Close()
 	p := progtest.Start(t, ns, bin, "-queue", "25")
 	assert.Equal(t, 1, p.Wait(t, 10*time.Second))
-	assert.Contains(t, p.Stderr(), "another socket")
-	assert.Contains(t, p.Stderr(), "bound to queue 25")
+	assert.Contains(t, p.Stderr(), "queue 25 is bound by another socket")
+	assert.Contains(t, p.Stderr(), fmt.Sprintf("pid %d)", os.Getpid()), "names the process holding it: this test")
 }
 
 func TestExplainsMissingPrivileges(t *testing.T) {
@@ -185,4 +186,23 @@ func TestExplainsAFlagTheKernelRefuses(t *testing.T) {
 	// This one (no CONFIG_NETFILTER_NETLINK_GLUE_CT) refuses it.
 	assert.Equal(t, 1, p.Wait(t, time.Second))
 	assert.Regexp(t, `queue flag conntrack.*CONFIG_NETFILTER_NETLINK_GLUE_CT`, p.Stderr())
+}
+
+func TestExplainsAFileItCannotWrite(t *testing.T) {
+	t.Parallel()
+	bin := progtest.Build(t, ".")
+	l := newUDPLab(t, 28)
+	p := progtest.Start(t, l.ns, bin, "-queue", l.queue, "-w", "/nonexistent/queue.pcap")
+	assert.Equal(t, 1, p.Wait(t, 10*time.Second))
+	assert.Contains(t, p.Stderr(), "nfqdump: open /nonexistent/queue.pcap: no such file or directory")
+
+	// A full disk shows at the first packet.
+	p = progtest.Start(t, l.ns, bin, "-queue", l.queue, "-w", "/dev/full")
+	p.WaitStderr(t, "listening on queue 28", 10*time.Second)
+	l.send3(t)
+	assert.Equal(t, 1, p.Wait(t, 10*time.Second), p.String())
+	assert.Contains(t, p.Stderr(), "nfqdump: write /dev/full: no space left on device")
+	assert.Regexp(t, `nfqdump: [1-3] packets, \d+ bytes; [1-3] verdicts, 0 failed`, p.Stderr())
+	// The verdict comes before the write: the first datagram passed.
+	assert.Equal(t, []string{"datagram-0"}, l.received(1))
 }

@@ -87,11 +87,18 @@ func TestParseOptions(t *testing.T) {
 	require.NoError(t, err)
 
 	for args, want := range map[string]string{
-		"-queue 65536":   "0 to 65535",
-		"-snaplen 70000": "at most 65535",
-		"-verdict maybe": "want accept",
-		"-nosuchflag":    "not defined",
-		"extra":          "unexpected argument",
+		"-queue 65536":     "0 to 65535",
+		"-snaplen 70000":   "at most 65531",
+		"-s 70000":         "at most 65531",
+		"-verdict maybe":   "want accept",
+		"-nosuchflag":      "not defined",
+		"-nv":              "not defined",
+		"extra":            "unexpected argument",
+		"-print":           "-print goes with -w",
+		"-w - -print":      "cannot both go to standard output",
+		"-q=maybe":         "want true or false",
+		"-c 10 -count -1":  "invalid value",
+		"-queue 1 host 10": "the NFQUEUE rule is its filter",
 	} {
 		_, err := parseOptions(strings.Fields(args), &out)
 		assert.ErrorContains(t, err, want, args)
@@ -101,4 +108,39 @@ func TestParseOptions(t *testing.T) {
 	_, err = parseOptions([]string{"-help"}, &out)
 	assert.ErrorIs(t, err, flag.ErrHelp)
 	assert.Contains(t, out.String(), "-verdict")
+
+	out.Reset()
+	_, err = parseOptions([]string{"-nosuchflag"}, &out)
+	assert.Error(t, err)
+	assert.Empty(t, out.String(), "a bad flag prints no help")
+}
+
+func TestParseOptionsTcpdumpSpellings(t *testing.T) {
+	var out bytes.Buffer
+	o, err := parseOptions([]string{"-c", "10", "-s", "96", "-n", "-nn", "-q", "-v", "-w", "x.pcap", "-print"}, &out)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(10), o.count)
+	assert.Equal(t, uint32(96), o.snaplen)
+	assert.Equal(t, autoBool{set: true, value: false}, o.stats, "-q: no live counters")
+	assert.True(t, o.json, "-v: every attribute")
+	assert.Equal(t, "x.pcap", o.write)
+	assert.True(t, o.print)
+
+	// The spellings share their flag's value: the last one given wins.
+	o, err = parseOptions([]string{"-snaplen", "64", "-s", "128", "-c", "1", "-count", "2"}, &out)
+	require.NoError(t, err)
+	assert.Equal(t, uint32(128), o.snaplen)
+	assert.Equal(t, uint64(2), o.count)
+	o, err = parseOptions([]string{"-q", "-stats"}, &out)
+	require.NoError(t, err)
+	assert.Equal(t, autoBool{set: true, value: true}, o.stats)
+
+	o, err = parseOptions([]string{"-w", "-"}, &out)
+	require.NoError(t, err)
+	assert.Equal(t, "-", o.write)
+	assert.False(t, o.print)
+
+	o, err = parseOptions([]string{"-version"}, &out)
+	require.NoError(t, err)
+	assert.True(t, o.version)
 }

@@ -77,9 +77,10 @@ func when[T any](present bool, v T) *T {
 	return &v
 }
 
-// newRecord describes p, given the verdict policy it got. has is p.Has;
-// tests pass their own, since only a queue sets a Packet's presence bits.
-func newRecord(p *nfq.Packet, has func(nfq.Attr) bool, pol policy, names *ifNames) record {
+// newRecord describes p, given the verdict policy it got. has is p.Has and
+// names queueDevNames; tests pass their own, since only a queue sets a
+// Packet's presence bits and resolves its interfaces.
+func newRecord(p *nfq.Packet, has func(nfq.Attr) bool, pol policy, names devNames) record {
 	r := record{
 		Queue:      p.Queue,
 		ID:         p.ID,
@@ -97,7 +98,7 @@ func newRecord(p *nfq.Packet, has func(nfq.Attr) bool, pol policy, names *ifName
 	}
 	dev := func(a nfq.Attr, index uint32, n **uint32, name *string) {
 		if has(a) {
-			*n, *name = ptr(index), names.lookup(index)
+			*n, *name = ptr(index), names(p, a)
 		}
 	}
 	dev(nfq.AttrInDev, p.InDev, &r.InDev, &r.InDevName)
@@ -120,6 +121,28 @@ func newRecord(p *nfq.Packet, has func(nfq.Attr) bool, pol policy, names *ifName
 		r.addHeaders(p.Payload)
 	}
 	return r
+}
+
+// devNames returns the name of the interface a packet's attribute a
+// (AttrInDev, AttrOutDev, ...) refers to, or "" when it is unknown.
+type devNames func(p *nfq.Packet, a nfq.Attr) string
+
+// queueDevNames asks the packet's queue, which resolves the index in the
+// queue's own network namespace. An index that names no interface (any
+// more) gets "": the record then shows the index alone.
+func queueDevNames(p *nfq.Packet, a nfq.Attr) string {
+	var name string
+	switch a {
+	case nfq.AttrInDev:
+		name, _ = p.InDevName()
+	case nfq.AttrOutDev:
+		name, _ = p.OutDevName()
+	case nfq.AttrPhysInDev:
+		name, _ = p.PhysInDevName()
+	case nfq.AttrPhysOutDev:
+		name, _ = p.PhysOutDevName()
+	}
+	return name
 }
 
 // addConnAndLink adds priority, conntrack, VLAN and L2 header attributes.

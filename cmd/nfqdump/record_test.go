@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net"
 	"testing"
 	"time"
@@ -19,19 +18,11 @@ func attrs(a nfq.Attr) func(nfq.Attr) bool {
 	return func(x nfq.Attr) bool { return a&x == x }
 }
 
-// fakeNames resolves 1 to lo and 3 to veth0; other indexes are unknown.
-func fakeNames() *ifNames {
-	n := newIfNames()
-	n.resolve = func(i int) (*net.Interface, error) {
-		switch i {
-		case 1:
-			return &net.Interface{Index: 1, Name: "lo"}, nil
-		case 3:
-			return &net.Interface{Index: 3, Name: "veth0"}, nil
-		}
-		return nil, errors.New("no such interface")
-	}
-	return n
+// fakeNames names index 1 lo and 3 veth0; other indexes are unknown.
+func fakeNames(p *nfq.Packet, a nfq.Attr) string {
+	index := map[nfq.Attr]uint32{nfq.AttrInDev: p.InDev, nfq.AttrOutDev: p.OutDev,
+		nfq.AttrPhysInDev: p.PhysInDev, nfq.AttrPhysOutDev: p.PhysOutDev}[a]
+	return map[uint32]string{1: "lo", 3: "veth0"}[index]
 }
 
 func encode(t *testing.T, r record) string {
@@ -47,7 +38,7 @@ func TestRecordOmitsAbsentAttributes(t *testing.T) {
 	payload := ip4(ipprotoUDP, "127.0.0.1", "127.0.0.1", 0, udp(40000, 9999))
 	// Zero values the kernel did not send must not show.
 	p := &nfq.Packet{Queue: 3, ID: 9, HWProtocol: 0x0800, Hook: nfq.HookOutput, OutDev: 1, Payload: payload}
-	r := newRecord(p, attrs(nfq.AttrOutDev|nfq.AttrPayload), policy{verdict: nfq.Accept}, fakeNames())
+	r := newRecord(p, attrs(nfq.AttrOutDev|nfq.AttrPayload), policy{verdict: nfq.Accept}, fakeNames)
 	assert.Equal(t, `{"queue":3,"id":9,"hw_protocol":2048,"hook":"OUTPUT","outdev":1,"outdev_name":"lo",`+
 		`"payload_len":28,"proto":"UDP","src":"127.0.0.1","dst":"127.0.0.1","sport":40000,"dport":9999,`+
 		`"verdict":"accept","payload":"`+hex.EncodeToString(payload)+`"}`+"\n", encode(t, r))
@@ -64,7 +55,7 @@ func TestRecordHasEveryAttributeThatIsPresent(t *testing.T) {
 	}
 	all := nfq.AttrMark | nfq.AttrTimestamp | nfq.AttrInDev | nfq.AttrPhysInDev | nfq.AttrPhysOutDev |
 		nfq.AttrHWAddr | nfq.AttrSkbInfo | nfq.AttrUID | nfq.AttrGID | nfq.AttrSecCtx | nfq.AttrCapLen
-	r := newRecord(p, attrs(all), policy{verdict: nfq.ToQueue(4, true), setMark: true, mark: 7}, fakeNames())
+	r := newRecord(p, attrs(all), policy{verdict: nfq.ToQueue(4, true), setMark: true, mark: 7}, fakeNames)
 	// Present zeros (mark, uid) show; the names of unknown devices do not.
 	assert.Equal(t, `{"queue":1,"id":2,"hw_protocol":34525,"hook":"PREROUTING","mark":0,`+
 		`"timestamp":"2023-11-14T22:13:20.123456Z","indev":3,"indev_name":"veth0","physindev":7,"physoutdev":8,`+
@@ -100,23 +91,10 @@ func TestText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newRecord(tt.p, attrs(tt.has), tt.pol, fakeNames())
+			r := newRecord(tt.p, attrs(tt.has), tt.pol, fakeNames)
 			assert.Equal(t, tt.want, r.text(now))
 		})
 	}
-}
-
-func TestIfNamesRemembersOnlyKnownInterfaces(t *testing.T) {
-	n := fakeNames()
-	calls := 0
-	resolve := n.resolve
-	n.resolve = func(i int) (*net.Interface, error) { calls++; return resolve(i) }
-	assert.Equal(t, "lo", n.lookup(1))
-	assert.Equal(t, "lo", n.lookup(1))
-	assert.Equal(t, 1, calls, "a known name is cached")
-	assert.Equal(t, "", n.lookup(99))
-	assert.Equal(t, "", n.lookup(99))
-	assert.Equal(t, 3, calls, "an unknown index is asked again: the interface may appear")
 }
 
 func TestRecordHasConntrackVLANL2HeaderAndPriority(t *testing.T) {
@@ -125,7 +103,7 @@ func TestRecordHasConntrackVLANL2HeaderAndPriority(t *testing.T) {
 		VLANProto: 0x8100, VLANTCI: 0x602a, L2Header: []byte{0xde, 0xad}}
 	all := nfq.AttrPriority | nfq.AttrConntrack | nfq.AttrConnState | nfq.AttrConnID | nfq.AttrConnMark |
 		nfq.AttrConnStatus | nfq.AttrConnZone | nfq.AttrVLAN | nfq.AttrL2Header
-	r := newRecord(p, attrs(all), policy{verdict: nfq.Accept}, fakeNames())
+	r := newRecord(p, attrs(all), policy{verdict: nfq.Accept}, fakeNames)
 	assert.Equal(t, `{"queue":1,"id":2,"hw_protocol":2048,"hook":"PREROUTING","priority":6,"ct_state":"ESTABLISHED",`+
 		`"ct_id":77,"ct_mark":0,"ct_status":14,"ct_zone":3,"vlan_proto":33024,"vlan_tci":24618,"l2hdr":"dead",`+
 		`"verdict":"accept"}`+"\n", encode(t, r))
@@ -133,6 +111,6 @@ func TestRecordHasConntrackVLANL2HeaderAndPriority(t *testing.T) {
 		r.text(time.Date(2024, 1, 2, 15, 4, 5, 123456000, time.Local)))
 
 	// Absent, they do not show, even with the fields set.
-	r = newRecord(p, attrs(0), policy{verdict: nfq.Accept}, fakeNames())
+	r = newRecord(p, attrs(0), policy{verdict: nfq.Accept}, fakeNames)
 	assert.Equal(t, `{"queue":1,"id":2,"hw_protocol":2048,"hook":"PREROUTING","verdict":"accept"}`+"\n", encode(t, r))
 }

@@ -66,11 +66,13 @@ func main() {
 	set.Close() // once closed, the counters are final
 	ok := true
 	var total, verdicts uint64
-	for i, st := range set.Stats() {
+	stats := set.Stats()
+	for _, q := range set.Queues() {
+		st := stats[q.Num()]
 		total += st.Received
 		verdicts += st.Verdicts
 		fmt.Printf("fanout: queue %d: %d received, %d verdicts, %d default verdicts, %d overruns\n",
-			int(first)+i, st.Received, st.Verdicts, st.DefaultVerdicts, st.Overruns)
+			q.Num(), st.Received, st.Verdicts, st.DefaultVerdicts, st.Overruns)
 		if st.Received != st.Verdicts+st.DefaultVerdicts || st.Overruns > 0 {
 			ok = false
 		}

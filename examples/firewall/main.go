@@ -6,13 +6,17 @@
 //
 // A rule is a comma-separated list of conditions, all of which must hold:
 // tcp, udp, icmp, icmpv6, src=CIDR, dst=CIDR, sport=PORT[-PORT],
-// dport=PORT[-PORT]. The first matching rule drops the packet. It prints one
-// line per dropped packet (all packets with -v) and, on SIGINT or SIGTERM,
-// what each rule did. It consumes the queue with a callback (Queue.Run).
+// dport=PORT[-PORT]. The first matching rule drops the packet. Headers are
+// decoded by nfq.ParseHeaders, so ports are found behind IPv4 options and
+// IPv6 extension headers; a later fragment has no ports, so only the rules
+// without ports apply to it. It prints one line per dropped packet (all
+// packets with -v) and, on SIGINT or SIGTERM, what each rule did. It
+// consumes the queue with a callback (Queue.Run).
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -68,15 +72,15 @@ func main() {
 	var accepted uint64
 	// Run calls back on this goroutine: no locking needed for the counters.
 	err = q.Run(ctx, func(p *nfq.Packet) {
-		info := inspect(p.Payload)
-		i := firstMatch(rules, info)
+		h := nfq.ParseHeaders(p.Payload)
+		i := firstMatch(rules, h)
 		if i < 0 {
 			accepted++
 			if err := p.Accept(); err != nil {
 				fmt.Fprintln(os.Stderr, "firewall:", err)
 			}
 			if *verbose {
-				fmt.Printf("accept %s\n", describe(info))
+				fmt.Printf("accept %s\n", describe(h))
 			}
 			return
 		}
@@ -84,9 +88,9 @@ func main() {
 		if err := p.Drop(); err != nil {
 			fmt.Fprintln(os.Stderr, "firewall:", err)
 		}
-		fmt.Printf("drop   %s (rule %d: %s)\n", describe(info), i+1, rules[i].text)
+		fmt.Printf("drop   %s (rule %d: %s)\n", describe(h), i+1, rules[i].text)
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, context.Canceled) { // Canceled: a signal ended ctx
 		fmt.Fprintln(os.Stderr, "firewall:", err)
 		os.Exit(1)
 	}
@@ -101,18 +105,18 @@ func main() {
 }
 
 // describe writes "udp 10.0.0.1:4000 > 10.0.0.2:53".
-func describe(p packetInfo) string {
-	if !p.ok {
+func describe(h nfq.Headers) string {
+	if !h.Has(nfq.HeaderIP) {
 		return "(not IP)"
 	}
-	name := fmt.Sprintf("proto-%d", p.proto)
+	name := fmt.Sprintf("proto-%d", h.Protocol)
 	for n, v := range protocols {
-		if v == p.proto {
+		if v == h.Protocol {
 			name = n
 		}
 	}
-	if !p.hasPorts {
-		return fmt.Sprintf("%s %s > %s", name, p.src, p.dst)
+	if !h.Has(nfq.HeaderPorts) {
+		return fmt.Sprintf("%s %s > %s", name, h.Src, h.Dst)
 	}
-	return fmt.Sprintf("%s %s > %s", name, netip.AddrPortFrom(p.src, p.sport), netip.AddrPortFrom(p.dst, p.dport))
+	return fmt.Sprintf("%s %s > %s", name, netip.AddrPortFrom(h.Src, h.SrcPort), netip.AddrPortFrom(h.Dst, h.DstPort))
 }

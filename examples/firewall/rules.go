@@ -1,11 +1,12 @@
 package main
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/nfq-go/nfq"
 )
 
 // rule drops the packets that match every condition it has. The zero rule
@@ -23,7 +24,7 @@ type portRange struct{ lo, hi uint16 } // hi 0: any port
 func (r portRange) any() bool            { return r.hi == 0 }
 func (r portRange) has(port uint16) bool { return r.lo <= port && port <= r.hi }
 
-var protocols = map[string]uint8{"icmp": 1, "tcp": 6, "udp": 17, "icmpv6": 58}
+var protocols = map[string]uint8{"icmp": nfq.ProtoICMP, "tcp": nfq.ProtoTCP, "udp": nfq.ProtoUDP, "icmpv6": nfq.ProtoICMPv6}
 
 // parseRule reads a rule: comma-separated conditions among tcp, udp, icmp,
 // icmpv6, src=CIDR, dst=CIDR, sport=PORT[-PORT] and dport=PORT[-PORT].
@@ -91,77 +92,37 @@ func parsePorts(s string) (portRange, error) {
 	return portRange{uint16(a), uint16(b)}, nil
 }
 
-// matches reports whether the rule applies to the packet.
-func (r rule) matches(p packetInfo) bool {
-	if !p.ok {
+// matches reports whether the rule applies to the packet h describes.
+// Ports are those of TCP and UDP, found behind IPv4 options and IPv6
+// extension headers; a packet without them in its bytes (a later fragment,
+// a header cut by the copy range) matches no rule with ports, while a CIDR
+// or protocol rule still applies.
+func (r rule) matches(h nfq.Headers) bool {
+	if !h.Has(nfq.HeaderIP) {
 		return false // not IP: no rule can say anything about it
 	}
-	if r.proto != 0 && r.proto != p.proto {
+	if r.proto != 0 && r.proto != h.Protocol {
 		return false
 	}
-	if r.src.IsValid() && !r.src.Contains(p.src) {
+	if r.src.IsValid() && !r.src.Contains(h.Src) {
 		return false
 	}
-	if r.dst.IsValid() && !r.dst.Contains(p.dst) {
+	if r.dst.IsValid() && !r.dst.Contains(h.Dst) {
 		return false
 	}
-	if !r.sport.any() && (!p.hasPorts || !r.sport.has(p.sport)) {
+	if !r.sport.any() && (!h.Has(nfq.HeaderPorts) || !r.sport.has(h.SrcPort)) {
 		return false
 	}
-	if !r.dport.any() && (!p.hasPorts || !r.dport.has(p.dport)) {
+	if !r.dport.any() && (!h.Has(nfq.HeaderPorts) || !r.dport.has(h.DstPort)) {
 		return false
 	}
 	return true
 }
 
-// packetInfo is what the rules look at.
-type packetInfo struct {
-	ok           bool
-	proto        uint8
-	src, dst     netip.Addr
-	hasPorts     bool
-	sport, dport uint16
-}
-
-// inspect reads an IPv4 or IPv6 packet. IPv6 extension headers are not
-// followed, and later fragments have no ports: rules with ports do not
-// match those (a CIDR or protocol rule still does).
-func inspect(b []byte) packetInfo {
-	var p packetInfo
-	var l4 []byte
-	switch {
-	case len(b) >= 20 && b[0]>>4 == 4:
-		ihl := int(b[0]&0x0f) * 4
-		if ihl < 20 || ihl > len(b) {
-			return p
-		}
-		p.proto = b[9]
-		p.src = netip.AddrFrom4([4]byte(b[12:16]))
-		p.dst = netip.AddrFrom4([4]byte(b[16:20]))
-		if binary.BigEndian.Uint16(b[6:8])&0x1fff == 0 {
-			l4 = b[ihl:]
-		}
-	case len(b) >= 40 && b[0]>>4 == 6:
-		p.proto = b[6]
-		p.src = netip.AddrFrom16([16]byte(b[8:24]))
-		p.dst = netip.AddrFrom16([16]byte(b[24:40]))
-		l4 = b[40:]
-	default:
-		return p
-	}
-	p.ok = true
-	if (p.proto == 6 || p.proto == 17) && len(l4) >= 4 {
-		p.hasPorts = true
-		p.sport = binary.BigEndian.Uint16(l4[0:2])
-		p.dport = binary.BigEndian.Uint16(l4[2:4])
-	}
-	return p
-}
-
 // firstMatch returns the index of the first rule that matches, or -1.
-func firstMatch(rules []rule, p packetInfo) int {
+func firstMatch(rules []rule, h nfq.Headers) int {
 	for i, r := range rules {
-		if r.matches(p) {
+		if r.matches(h) {
 			return i
 		}
 	}

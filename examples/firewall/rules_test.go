@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/nfq-go/nfq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -22,16 +23,35 @@ func ipv4(proto uint8, src, dst string, sport, dport uint16) []byte {
 	return b
 }
 
-func ipv6(proto uint8, src, dst string, sport, dport uint16) []byte {
-	b := make([]byte, 48)
-	b[0], b[6] = 0x60, proto
+// ipv6 builds an IPv6 packet with the extension headers ext (each with its
+// next-header byte to be filled in) and a transport header holding the
+// ports.
+func ipv6(proto uint8, src, dst string, sport, dport uint16, ext ...[]byte) []byte {
+	b := make([]byte, 40, 128)
+	b[0] = 0x60
 	s, d := netip.MustParseAddr(src).As16(), netip.MustParseAddr(dst).As16()
 	copy(b[8:], s[:])
 	copy(b[24:], d[:])
-	binary.BigEndian.PutUint16(b[40:], sport)
-	binary.BigEndian.PutUint16(b[42:], dport)
+	next := 6
+	for _, e := range ext {
+		b[next] = e[0]
+		next = len(b)
+		b = append(b, e[1:]...)
+	}
+	b[next] = proto
+	b = binary.BigEndian.AppendUint16(b, sport)
+	b = binary.BigEndian.AppendUint16(b, dport)
+	b = append(b, 0, 8, 0, 0)
+	binary.BigEndian.PutUint16(b[4:], uint16(len(b)-40))
 	return b
 }
+
+// IPv6 extension headers for ipv6: the type, then the header.
+var (
+	hopByHop      = []byte{0, 0, 0, 1, 4, 0, 0, 0, 0}
+	destOpts      = []byte{60, 0, 1, 0x1e, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	laterFragment = []byte{44, 0, 0, 0x05, 0xa8, 0, 0, 0, 9}
+)
 
 func mustRule(t *testing.T, s string) rule {
 	t.Helper()
@@ -41,13 +61,16 @@ func mustRule(t *testing.T, s string) rule {
 }
 
 func TestRulesMatch(t *testing.T) {
-	udpIn := inspect(ipv4(17, "10.9.1.5", "10.9.0.1", 4000, 9002))
-	tcpIn := inspect(ipv4(6, "192.0.2.1", "10.9.0.1", 5555, 22))
-	icmpIn := inspect(ipv4(1, "10.9.1.5", "10.9.0.1", 0x0800, 0))
-	v6 := inspect(ipv6(17, "2001:db8::1", "2001:db8::2", 1, 53))
+	udpIn := nfq.ParseHeaders(ipv4(17, "10.9.1.5", "10.9.0.1", 4000, 9002))
+	tcpIn := nfq.ParseHeaders(ipv4(6, "192.0.2.1", "10.9.0.1", 5555, 22))
+	icmpIn := nfq.ParseHeaders(ipv4(1, "10.9.1.5", "10.9.0.1", 0x0800, 0))
+	v6 := nfq.ParseHeaders(ipv6(17, "2001:db8::1", "2001:db8::2", 1, 53))
+	v6DestOpts := nfq.ParseHeaders(ipv6(17, "2001:db8::1", "2001:db8::2", 1, 53, destOpts))
+	v6HopDest := nfq.ParseHeaders(ipv6(17, "2001:db8::1", "2001:db8::2", 1, 53, hopByHop, destOpts))
+	v6LaterFragment := nfq.ParseHeaders(ipv6(17, "2001:db8::1", "2001:db8::2", 1, 53, laterFragment))
 	tests := []struct {
 		rule string
-		p    packetInfo
+		p    nfq.Headers
 		want bool
 	}{
 		{"udp", udpIn, true},
@@ -64,26 +87,32 @@ func TestRulesMatch(t *testing.T) {
 		{"icmp,src=10.9.0.0/16", icmpIn, true},
 		{"src=10.0.0.0/8", v6, false}, // another family
 		{"udp,src=2001:db8::/64,dport=53", v6, true},
+		{"udp,dport=53", v6DestOpts, true},
+		{"udp,dport=53", v6HopDest, true},
+		{"udp,dport=54", v6HopDest, false},
+		{"udp,dport=53", v6LaterFragment, false}, // its UDP header is in the first fragment
+		{"udp", v6LaterFragment, true},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, mustRule(t, tt.rule).matches(tt.p), "%s", tt.rule)
 	}
-	assert.False(t, mustRule(t, "src=0.0.0.0/0").matches(inspect([]byte{0x20, 1, 2})), "not IP")
+	assert.False(t, mustRule(t, "src=0.0.0.0/0").matches(nfq.ParseHeaders([]byte{0x20, 1, 2})), "not IP")
 }
 
 func TestFirstMatchWins(t *testing.T) {
 	rules := []rule{mustRule(t, "tcp"), mustRule(t, "udp,dport=53"), mustRule(t, "udp")}
-	assert.Equal(t, 1, firstMatch(rules, inspect(ipv4(17, "1.1.1.1", "2.2.2.2", 1, 53))))
-	assert.Equal(t, 2, firstMatch(rules, inspect(ipv4(17, "1.1.1.1", "2.2.2.2", 1, 54))))
-	assert.Equal(t, -1, firstMatch(rules, inspect(ipv4(1, "1.1.1.1", "2.2.2.2", 0, 0))))
+	assert.Equal(t, 1, firstMatch(rules, nfq.ParseHeaders(ipv4(17, "1.1.1.1", "2.2.2.2", 1, 53))))
+	assert.Equal(t, 2, firstMatch(rules, nfq.ParseHeaders(ipv4(17, "1.1.1.1", "2.2.2.2", 1, 54))))
+	assert.Equal(t, -1, firstMatch(rules, nfq.ParseHeaders(ipv4(1, "1.1.1.1", "2.2.2.2", 0, 0))))
 }
 
 func TestLaterFragmentHasNoPorts(t *testing.T) {
 	b := ipv4(17, "1.1.1.1", "2.2.2.2", 1, 53)
 	binary.BigEndian.PutUint16(b[6:], 100) // fragment offset 800 bytes
-	p := inspect(b)
-	assert.True(t, p.ok)
-	assert.False(t, p.hasPorts)
+	h := nfq.ParseHeaders(b)
+	assert.True(t, h.Has(nfq.HeaderIP))
+	assert.False(t, h.Has(nfq.HeaderPorts))
+	assert.False(t, mustRule(t, "udp,dport=53").matches(h))
 }
 
 func TestParseRuleErrors(t *testing.T) {
@@ -105,8 +134,8 @@ func TestParseRuleErrors(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
-	assert.Equal(t, "udp 10.9.1.5:4000 > 10.9.0.1:9002", describe(inspect(ipv4(17, "10.9.1.5", "10.9.0.1", 4000, 9002))))
-	assert.Equal(t, "udp [2001:db8::1]:1 > [2001:db8::2]:53", describe(inspect(ipv6(17, "2001:db8::1", "2001:db8::2", 1, 53))))
-	assert.Equal(t, "icmp 1.1.1.1 > 2.2.2.2", describe(inspect(ipv4(1, "1.1.1.1", "2.2.2.2", 0, 0)[:21])))
-	assert.Equal(t, "(not IP)", describe(inspect(nil)))
+	assert.Equal(t, "udp 10.9.1.5:4000 > 10.9.0.1:9002", describe(nfq.ParseHeaders(ipv4(17, "10.9.1.5", "10.9.0.1", 4000, 9002))))
+	assert.Equal(t, "udp [2001:db8::1]:1 > [2001:db8::2]:53", describe(nfq.ParseHeaders(ipv6(17, "2001:db8::1", "2001:db8::2", 1, 53))))
+	assert.Equal(t, "icmp 1.1.1.1 > 2.2.2.2", describe(nfq.ParseHeaders(ipv4(1, "1.1.1.1", "2.2.2.2", 0, 0)[:21])))
+	assert.Equal(t, "(not IP)", describe(nfq.ParseHeaders(nil)))
 }

@@ -1,10 +1,11 @@
 package main
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/nfq-go/nfq"
 )
 
 // classifier gives each flow a mark: the mark of its service port, or the
@@ -89,35 +90,20 @@ func (c *classifier) expire(now time.Time) int {
 	return n
 }
 
-// keyOf reads the flow of an IPv4 or IPv6 (no extension headers) packet;
-// ports are zero for protocols without them and for later fragments.
+// keyOf reads the flow of an IPv4 or IPv6 packet (its ports behind IPv4
+// options and IPv6 extension headers); ports are zero for protocols without
+// them and for packets that do not carry them: a later fragment, a header
+// cut by the copy range.
 func keyOf(b []byte) (flowKey, bool) {
-	var k flowKey
-	var src, dst netip.Addr
-	var l4 []byte
-	switch {
-	case len(b) >= 20 && b[0]>>4 == 4:
-		ihl := int(b[0]&0x0f) * 4
-		if ihl < 20 || ihl > len(b) {
-			return k, false
-		}
-		k.proto = b[9]
-		src, dst = netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
-		if binary.BigEndian.Uint16(b[6:])&0x1fff == 0 {
-			l4 = b[ihl:]
-		}
-	case len(b) >= 40 && b[0]>>4 == 6:
-		k.proto = b[6]
-		src, dst = netip.AddrFrom16([16]byte(b[8:24])), netip.AddrFrom16([16]byte(b[24:40]))
-		l4 = b[40:]
-	default:
-		return k, false
+	h := nfq.ParseHeaders(b)
+	if !h.Has(nfq.HeaderIP) {
+		return flowKey{}, false
 	}
 	var sport, dport uint16
-	if (k.proto == 6 || k.proto == 17) && len(l4) >= 4 {
-		sport, dport = binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:])
+	if h.Has(nfq.HeaderPorts) {
+		sport, dport = h.SrcPort, h.DstPort
 	}
-	k.a, k.b = netip.AddrPortFrom(src, sport), netip.AddrPortFrom(dst, dport)
+	k := flowKey{proto: h.Protocol, a: netip.AddrPortFrom(h.Src, sport), b: netip.AddrPortFrom(h.Dst, dport)}
 	if k.b.Compare(k.a) < 0 {
 		k.a, k.b = k.b, k.a
 	}

@@ -79,6 +79,19 @@ func TestKeyOf(t *testing.T) {
 
 	_, ok = keyOf([]byte{0x45, 0})
 	assert.False(t, ok)
+
+	// IPv6 UDP to port 53 behind a destination options header.
+	v6 := make([]byte, 40, 64)
+	v6[0], v6[6] = 0x60, 60
+	s, d := netip.MustParseAddr("2001:db8::2").As16(), netip.MustParseAddr("2001:db8::1").As16()
+	copy(v6[8:], s[:])
+	copy(v6[24:], d[:])
+	v6 = append(v6, 17, 0, 1, 4, 0, 0, 0, 0) // destination options, next: UDP
+	v6 = append(v6, 0x9c, 0x40, 0, 53, 0, 8, 0, 0)
+	binary.BigEndian.PutUint16(v6[4:], uint16(len(v6)-40))
+	k, ok = keyOf(v6)
+	require.True(t, ok)
+	assert.Equal(t, "udp [2001:db8::1]:53 <-> [2001:db8::2]:40000", k.String())
 }
 
 func TestPortMarksFlag(t *testing.T) {

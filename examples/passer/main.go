@@ -86,13 +86,8 @@ func line(p *nfq.Packet, names ifNames) string {
 	if length == 0 {
 		length = len(p.Payload)
 	}
-	s, err := decode(p.Payload)
-	what := s.String()
-	if err != nil {
-		what = "(" + err.Error() + ")"
-	}
 	return fmt.Sprintf("id=%d hook=%s in=%s out=%s %s len=%d",
-		p.ID, p.Hook, names.name(p.InDev), names.name(p.OutDev), what, length)
+		p.ID, p.Hook, names.name(p.InDev), names.name(p.OutDev), describe(p.Payload), length)
 }
 
 // ifNames resolves interface indexes to names, remembering the answers.

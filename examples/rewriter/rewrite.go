@@ -14,8 +14,8 @@ import (
 // protocol, a fragment, cut by the copy range; or no match). err wraps
 // nfq.ErrPayloadTooLarge when the result would not fit.
 func rewriteUDP(b, from, to []byte) (out []byte, n int, err error) {
-	h, err := nfq.ParseHeaders(b)
-	if err != nil || h.Protocol != nfq.ProtoUDP || len(from) == 0 {
+	h := nfq.ParseHeaders(b)
+	if h.CheckRewritable() != nil || h.Protocol != nfq.ProtoUDP || len(from) == 0 {
 		return nil, 0, nil
 	}
 	payload := h.Payload(b)

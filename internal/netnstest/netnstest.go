@@ -1,7 +1,10 @@
+//go:build linux
+
 // Package netnstest gives each test its own network namespace, with loopback
 // up, so that tests can add iptables NFQUEUE rules and send real traffic
 // without touching the host or each other. It needs root (CAP_SYS_ADMIN and
-// CAP_NET_ADMIN) and the ip and iptables commands.
+// CAP_NET_ADMIN) and the ip and iptables commands; without root, New skips
+// the test (see RequireKernel).
 package netnstest
 
 import (
@@ -9,7 +12,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -24,9 +26,11 @@ type NS struct {
 	Name string
 }
 
-// New creates a namespace for t and removes it when t ends.
+// New creates a namespace for t and removes it when t ends. Without the
+// privileges it needs, it skips t (or fails it: see RequireKernel).
 func New(t testing.TB) *NS {
 	t.Helper()
+	RequireKernel(t)
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	ns := &NS{Name: "nfqt-" + hex.EncodeToString(b)}
@@ -191,7 +195,3 @@ func (ns *NS) Queues(t testing.TB) map[uint64]QueueLine {
 	}
 	return m
 }
-
-// IsRoot reports whether the test runs with the privileges the kernel tests
-// need.
-func IsRoot() bool { return os.Geteuid() == 0 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package progtest builds a program of this module and runs it as a real
 // process inside a test's network namespace, so that tests of the example
 // programs and commands see what a user would: its output, its exit code and
@@ -25,7 +27,7 @@ import (
 func Build(t testing.TB, dir string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), filepath.Base(absDir(t, dir)))
-	cmd := exec.Command(goTool(), "build", "-race", "-o", bin, dir)
+	cmd := exec.Command(GoTool(), "build", "-race", "-o", bin, dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", dir, err, out)
 	}
@@ -40,8 +42,8 @@ func absDir(t testing.TB, dir string) string {
 	return abs
 }
 
-// goTool finds the go command: on PATH, or in GOROOT.
-func goTool() string {
+// GoTool finds the go command: on PATH, or in $GOROOT/bin or /usr/local/go/bin.
+func GoTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
@@ -154,6 +156,9 @@ func (p *Proc) Wait(t testing.TB, timeout time.Duration) int {
 	}
 	return p.state.ExitCode()
 }
+
+// Signal sends sig to the process (SIGSTOP, SIGCONT, ...).
+func (p *Proc) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
 
 // Stop sends SIGINT, as Ctrl-C would, and waits for the exit code.
 func (p *Proc) Stop(t testing.TB) int {

@@ -8,6 +8,10 @@
  *   ipqtest recv PF MODE RANGE BUFSIZE COUNT ACTION
  *                                read COUNT messages and answer each with
  *                                ACTION: accept, drop or rewrite
+ *   ipqtest share COUNT          a thread blocks reading an IPv4 handle
+ *                                while the main thread opens an IPv6 one on
+ *                                the same queue and reads it; the thread
+ *                                accepts COUNT packets, the main thread one
  */
 /* glibc's netinet headers before the kernel's, or their types clash */
 #include <netinet/in.h>
@@ -15,13 +19,20 @@
 #include <netinet/udp.h>
 #include <linux/netfilter.h>
 #include <libipq.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
+
+/* libipq.h never declared the error code or its values: programs that
+ * look at them declare them, as they always did. */
+extern int ipq_errno;
+enum { IPQ_ERR_RTRUNC = 10, IPQ_ERR_TIMEOUT = 15 };
 
 static int fd_ready(const struct ipq_handle *h)
 {
@@ -218,11 +229,10 @@ static int recv_packets(int argc, char **argv)
 		}
 		m = ipq_get_packet(buf);
 		printf("ret=%zd type=%d id=%lu mark=%lu hook=%u indev=%s outdev=%s proto=0x%04x hwtype=%u "
-		       "hwaddrlen=%u data_len=%zu tsok=%d payload=",
+		       "hwaddrlen=%u data_len=%zu ts=%ld.%06ld payload=",
 		       n, ipq_message_type(buf), m->packet_id, m->mark, m->hook, m->indev_name,
 		       m->outdev_name, ntohs(m->hw_protocol), m->hw_type, m->hw_addrlen, m->data_len,
-		       m->timestamp_sec > 1000000000L && m->timestamp_usec >= 0 &&
-			       m->timestamp_usec < 1000000);
+		       m->timestamp_sec, m->timestamp_usec);
 		for (j = 0; j < m->data_len; j++)
 			printf("%02x", m->payload[j]);
 		if (strcmp(action, "rewrite") == 0) {
@@ -239,6 +249,96 @@ static int recv_packets(int argc, char **argv)
 	return 0;
 }
 
+struct share {
+	struct ipq_handle *h;
+	int count, passed;
+	volatile long tid;
+};
+
+/* syscall_of is the system call thread tid is in, -1 if unknown. */
+static long syscall_of(long tid)
+{
+	char path[64];
+	long nr = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/syscall", tid);
+	f = fopen(path, "r");
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &nr) != 1)
+			nr = -1;
+		fclose(f);
+	}
+	return nr;
+}
+
+static void *share_reader(void *arg)
+{
+	struct share *s = arg;
+	unsigned char buf[2048];
+
+	s->tid = syscall(SYS_gettid);
+	while (s->passed < s->count) {
+		ssize_t n = ipq_read(s->h, buf, sizeof(buf), 0);
+
+		if (n < 0) {
+			ipq_perror("reader");
+			break;
+		}
+		if (n > 0 && ipq_message_type(buf) == IPQM_PACKET) {
+			ipq_packet_msg_t *m = ipq_get_packet(buf);
+
+			if (ntohs(m->hw_protocol) == 0x0800 &&
+			    ipq_set_verdict(s->h, m->packet_id, NF_ACCEPT, 0, NULL) > 0)
+				s->passed++;
+		}
+	}
+	return NULL;
+}
+
+static int share(int count)
+{
+	struct share s = { .count = count };
+	struct timespec settle = { 0, 200000000 }, step = { 0, 10000000 };
+	unsigned char buf[2048];
+	struct ipq_handle *h6;
+	pthread_t reader;
+	int i, got6 = 0;
+
+	s.h = ipq_create_handle(0, PF_INET);
+	if (s.h == NULL || ipq_set_mode(s.h, IPQ_COPY_META, 0) < 0) {
+		ipq_perror("ipqtest");
+		return 1;
+	}
+	pthread_create(&reader, NULL, share_reader, &s);
+	nanosleep(&settle, NULL); /* the reader is blocked in ipq_read */
+	h6 = ipq_create_handle(0, PF_INET6);
+	if (h6 == NULL || ipq_set_mode(h6, IPQ_COPY_META, 0) < 0) {
+		ipq_perror("ipqtest");
+		return 1;
+	}
+	/* the library woke the reader, which now waits for both queues */
+	for (i = 0; i < 200 && syscall_of(s.tid) != SYS_ppoll; i++)
+		nanosleep(&step, NULL);
+	printf("reader waits in %s\n", syscall_of(s.tid) == SYS_ppoll ? "ppoll" : "its old recvmsg");
+	printf("ready\n");
+	fflush(stdout);
+	/* short reads: each one moves on whatever waits in the shared queue */
+	for (i = 0; i < 200 && !got6; i++) {
+		if (ipq_read(h6, buf, sizeof(buf), 20000) > 0 && ipq_message_type(buf) == IPQM_PACKET) {
+			ipq_packet_msg_t *m = ipq_get_packet(buf);
+
+			got6 = ntohs(m->hw_protocol) == 0x86dd;
+			ipq_set_verdict(h6, m->packet_id, NF_ACCEPT, 0, NULL);
+		}
+	}
+	pthread_join(reader, NULL);
+	printf("thread passed=%d main got6=%d\n", s.passed, got6);
+	ipq_destroy_handle(h6);
+	ipq_destroy_handle(s.h);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "errors") == 0)
@@ -247,6 +347,8 @@ int main(int argc, char **argv)
 		return calls();
 	if (argc >= 2 && strcmp(argv[1], "recv") == 0)
 		return recv_packets(argc, argv);
-	fprintf(stderr, "usage: ipqtest errors|calls|recv ...\n");
+	if (argc >= 3 && strcmp(argv[1], "share") == 0)
+		return share(atoi(argv[2]));
+	fprintf(stderr, "usage: ipqtest errors|calls|recv|share ...\n");
 	return 2;
 }

@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -59,7 +60,7 @@ func consumeChannel(ctx context.Context, q *nfq.Queue, c *counter) error {
 func consumeRun(ctx context.Context, q *nfq.Queue, c *counter) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	return q.Run(ctx, func(p *nfq.Packet) {
+	err := q.Run(ctx, func(p *nfq.Packet) {
 		if c.full() {
 			return // Run may finish its batch after cancel; Close gives the rest the default verdict
 		}
@@ -68,6 +69,10 @@ func consumeRun(ctx context.Context, q *nfq.Queue, c *counter) error {
 			cancel()
 		}
 	})
+	if errors.Is(err, context.Canceled) {
+		return nil // the count was reached, or the run was stopped
+	}
+	return err
 }
 
 // counter is touched from the consume loop only.

@@ -7,9 +7,13 @@
  * LIBIPQ_QUEUE (or LIBIPQ_QUEUE_IPV4 / LIBIPQ_QUEUE_IPV6) in the
  * environment to use another queue number.
  *
+ * It declares what the original libipq.h declared and includes what it
+ * included, nothing more: the error code ipq_errno is a global of the
+ * library that programs declare themselves (extern int ipq_errno;), as
+ * they always did.
+ *
  * The man pages libipq(3), ipq_create_handle(3), ipq_read(3), ... describe
  * every function; README.md next to the library lists the differences.
- * New code should use the Go package github.com/nfq-go/nfq directly.
  */
 #ifndef _LIBIPQ_H
 #define _LIBIPQ_H
@@ -25,24 +29,23 @@
 #include <asm/types.h>
 #include <linux/netlink.h>
 
+/* the original's <linux/netfilter_ipv4/ip_queue.h>, which kernel headers
+ * no longer ship */
 #include "ip_queue.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Marks this implementation, for programs that care. */
-#define LIBIPQ_NFQ 1
+typedef unsigned long ipq_id_t;
 
 #ifndef MSG_TRUNC
 #define MSG_TRUNC 0x20
 #endif
 
-typedef unsigned long ipq_id_t;
-
 /*
- * A handle. Callers treat it as opaque except for fd, a descriptor that
- * select()/poll() report readable while a message waits for ipq_read.
+ * A handle. Callers treat it as opaque except for fd, the netlink socket:
+ * select()/poll() report it readable when a message waits for ipq_read.
  * The library allocates more than this; never copy or allocate one.
  */
 struct ipq_handle {
@@ -51,31 +54,6 @@ struct ipq_handle {
 	struct sockaddr_nl local;
 	struct sockaddr_nl peer;
 };
-
-/* Error codes kept in ipq_errno; ipq_errstr() gives their text. */
-enum {
-	IPQ_ERR_NONE = 0,
-	IPQ_ERR_IMPL,
-	IPQ_ERR_HANDLE,
-	IPQ_ERR_SOCKET,
-	IPQ_ERR_BIND,
-	IPQ_ERR_BUFFER,
-	IPQ_ERR_RECV,
-	IPQ_ERR_NLEOF,
-	IPQ_ERR_ADDRLEN,
-	IPQ_ERR_STRUNC,
-	IPQ_ERR_RTRUNC,
-	IPQ_ERR_NLRECV,
-	IPQ_ERR_SEND,
-	IPQ_ERR_SUPP,
-	IPQ_ERR_RECVBUF,
-	IPQ_ERR_TIMEOUT,
-	IPQ_ERR_PROTOCOL
-};
-#define IPQ_MAXERR IPQ_ERR_PROTOCOL
-
-/* The last error, process-wide; set on failure, never cleared. */
-extern int ipq_errno;
 
 struct ipq_handle *ipq_create_handle(u_int32_t flags, u_int32_t protocol);
 
