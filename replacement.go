@@ -42,40 +42,23 @@ func (p *Packet) minReplacement(payload []byte) int {
 	return 0
 }
 
-// ipHeaderLen returns the length of the IP header that b starts with: IHL*4
-// for IPv4; for IPv6, 40 and the extension headers. When b is cut short (the
-// copy range) the result counts what b shows, a lower bound. It is 0 when b
+// ipHeaderLen returns the length of the IP header that b starts with: its
+// transport offset as ParseHeaders finds it (past IPv4 options and IPv6
+// extension headers). Where ParseHeaders finds none (the copy range cut the
+// header chain, a later fragment, a broken header) it is what b shows for
+// certain, a lower bound: IHL*4, or IPv6's fixed 40 bytes. It is 0 when b
 // starts with no IP header it can read.
 func ipHeaderLen(b []byte) int {
-	if len(b) == 0 {
-		return 0
+	if h := ParseHeaders(b); h.TransportOffset > 0 {
+		return h.TransportOffset
 	}
-	switch b[0] >> 4 {
-	case 4:
-		if n := int(b[0]&0x0f) * 4; n >= 20 {
-			return n
-		}
+	switch {
+	case len(b) == 0:
 		return 0
-	case 6:
-		if len(b) < 40 {
-			return 40
-		}
-		n, next := 40, b[6]
-		for n+2 <= len(b) {
-			var size int
-			switch next {
-			case 0, 43, 60, 135, 139, 140: // hop-by-hop, routing, destination options, mobility, HIP, shim6
-				size = (int(b[n+1]) + 1) * 8
-			case 44: // fragment
-				size = 8
-			case 51: // authentication header
-				size = (int(b[n+1]) + 2) * 4
-			default: // a transport header, ESP or no next header
-				return n
-			}
-			next, n = b[n], n+size
-		}
-		return n
+	case b[0]>>4 == 4 && b[0]&0x0f >= 5:
+		return int(b[0]&0x0f) * 4
+	case b[0]>>4 == 6:
+		return 40
 	}
 	return 0
 }

@@ -33,6 +33,8 @@ func TestIPHeaderLen(t *testing.T) {
 	ah := make([]byte, 24) // authentication header: (len+2)*4 bytes
 	ah[0], ah[1] = 17, 4
 	frag := []byte{17, 0, 0, 0, 0, 0, 0, 0}
+	laterFragment := make([]byte, 32) // IHL 6, fragment offset 8: no transport header in it
+	laterFragment[0], laterFragment[3], laterFragment[7], laterFragment[9] = 0x46, 32, 1, 17
 	for name, c := range map[string]struct {
 		b    []byte
 		want int
@@ -49,7 +51,8 @@ func TestIPHeaderLen(t *testing.T) {
 		"ipv6 routing and fragment":               {ipv6With(43, ext(44, 24), frag), 72},
 		"ipv6 authentication header":              {ipv6With(51, ah), 64},
 		"ipv6 no next header":                     {ipv6With(59), 40},
-		"ipv6 extension cut by the copy range":    {ipv6With(0, ext(17, 16))[:44], 56},
+		"ipv6 extension cut by the copy range":    {ipv6With(0, ext(17, 16))[:44], 40},
+		"ipv4 later fragment with options":        {laterFragment, 24},
 	} {
 		assert.Equal(t, c.want, ipHeaderLen(c.b), name)
 	}
