@@ -94,7 +94,7 @@ func BenchmarkDispatchBatch(b *testing.B) {
 // with errors nobody reads, which costs it, not us).
 func BenchmarkVerdictEncoding(b *testing.B) {
 	q := openBenchQueue(b)
-	q.undelivered.Store(1) // not caught up: verdicts wait for company
+	q.holdVerdicts() // verdicts wait for company
 	p := &Packet{q: q, Queue: 1}
 	r := verdictRequest{verdict: Accept}
 	b.ReportAllocs()

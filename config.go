@@ -2,6 +2,7 @@ package nfq
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -133,6 +134,7 @@ type Config struct {
 	// ReadBufferSize is the socket receive buffer in bytes. Raise it for
 	// bursts; 0 keeps the system default. Values above
 	// net.core.rmem_max need CAP_NET_ADMIN, which a queue needs anyway.
+	// At most math.MaxInt32, what the socket option takes.
 	ReadBufferSize int
 
 	// NoENOBUFS asks the kernel not to report receive-buffer overruns
@@ -154,7 +156,10 @@ type Config struct {
 	// thread and one of GOMAXPROCS's Ps: at most GOMAXPROCS-1 queues of a
 	// process wait this way at once, and none with GOMAXPROCS=1. 0 means
 	// DefaultThreadWait; a negative value turns the wait off; at most
-	// MaxThreadWait.
+	// MaxThreadWait. While the Packets consumer has packets it has not taken,
+	// the loop waits in slices of 1 ms, and at least one even with the wait
+	// turned off, to send the verdicts given meanwhile (see "When verdicts
+	// reach the kernel" in the package doc).
 	ThreadWait time.Duration
 
 	// OnError, when set, is called from the receive loop with errors that
@@ -192,6 +197,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ReadBufferSize < 0 {
 		return c, fmt.Errorf("%w: negative read buffer size %d", ErrInvalidConfig, c.ReadBufferSize)
+	}
+	if int64(c.ReadBufferSize) > math.MaxInt32 {
+		return c, fmt.Errorf("%w: read buffer size %d is over %d, the most the socket option takes", ErrInvalidConfig, c.ReadBufferSize, math.MaxInt32)
 	}
 	if c.ThreadWait == 0 {
 		c.ThreadWait = DefaultThreadWait

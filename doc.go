@@ -109,6 +109,26 @@
 // Packets adds a goroutine handoff, and with it a thread wakeup, per packet
 // after a pause. Stats.Waits shows how the loop waited.
 //
+// # When verdicts reach the kernel
+//
+// Verdicts do not cost a system call each: they collect in a buffer and
+// leave together. A verdict leaves at once when the consumer has taken every
+// packet received so far, so a lone packet is never held back; otherwise it
+// leaves with a later verdict that finds the consumer caught up, when the
+// receive loop is about to wait, or when the buffer is full, and in every
+// case at most 1 ms after it was given: the receive loop keeps that deadline
+// in its own waits. The bound holds whatever the other packets and the
+// consumer do (a packet held for a slow lookup, a consumer that stops
+// reading the channel, an OnError that takes its time), for Packets,
+// QueueSet.Packets and Run, for verdicts from any goroutine, and with any
+// GOMAXPROCS. One exception: a Run callback that blocks holds the verdicts
+// given before it in the same receive batch until it returns (it holds the
+// whole queue anyway); the loop sends them between callbacks. Like every
+// deadline in Go, it needs the runtime to run the loop: goroutines that keep
+// every P busy without a pause can delay it until the scheduler preempts one
+// (10 ms). A verdict method returns once its verdict is in the buffer or
+// sent.
+//
 // Interface names (Queue.InterfaceName, Packet.InDevName, ...) and the
 // kernel's counters (Queue.KernelStats) are those of the queue's network
 // namespace, whichever thread asks: Open keeps a route socket and the

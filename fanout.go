@@ -82,6 +82,9 @@ func (s *QueueSet) Range() (first, last uint16) { return s.first, s.last }
 // ctx ending closes them all. Like Queue.Packets, it may be called once, and
 // not together with Run or a queue's own Packets or Run.
 func (s *QueueSet) Packets(ctx context.Context) (<-chan *Packet, error) {
+	if ctx == nil {
+		return nil, nilContext("packets", s.first)
+	}
 	if err := s.startConsuming("packets"); err != nil {
 		return nil, err
 	}
@@ -111,6 +114,9 @@ func (s *QueueSet) Packets(ctx context.Context) (<-chan *Packet, error) {
 func (s *QueueSet) Run(ctx context.Context, fn func(*Packet)) error {
 	if fn == nil {
 		return &OpError{Op: "run", Queue: s.first, Err: errors.New("nil callback")}
+	}
+	if ctx == nil {
+		return nilContext("run", s.first)
 	}
 	if err := s.startConsuming("run"); err != nil {
 		return err
@@ -195,20 +201,4 @@ func (s *QueueSet) Stats() map[uint16]Stats {
 		out[q.Num()] = q.Stats()
 	}
 	return out
-}
-
-// afterVerdict runs after q gave a verdict, with no lock held. With a shared
-// channel, q's verdict waits for company while the channel holds packets,
-// even other queues' packets, whose verdicts flush only their own queue. So
-// when the consumer has caught up, every queue's waiting verdicts leave:
-// none waits for a packet that is not coming.
-func (s *QueueSet) afterVerdict(q *Queue) {
-	if s.merged == nil || !q.caughtUp() {
-		return
-	}
-	for _, other := range s.queues {
-		if other != q {
-			other.flushVerdicts()
-		}
-	}
 }

@@ -2,6 +2,7 @@ package nfq
 
 import (
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -16,13 +17,16 @@ func FuzzConfigWithDefaults(f *testing.F) {
 	f.Add(uint16(1), uint8(CopyNone), uint32(0), uint32(0), uint32(0), 0, false, uint32(Accept))
 	f.Add(uint16(1), uint8(0), uint32(0), uint32(0), uint32(1<<5), 0, false, uint32(Accept))
 	f.Add(uint16(1), uint8(0), uint32(0), uint32(0), uint32(0), -1, false, uint32(Accept))
+	f.Add(uint16(1), uint8(0), uint32(0), uint32(0), uint32(0), math.MaxInt32, false, uint32(Accept))
+	wide := int64(math.MaxInt32) + 1 // a variable: on 32 bits the seed wraps instead of failing to compile
+	f.Add(uint16(1), uint8(0), uint32(0), uint32(0), uint32(0), int(wide), false, uint32(Accept))
 	f.Add(uint16(1), uint8(0), uint32(0), uint32(0), uint32(0), 0, false, uint32(2))
 	f.Fuzz(func(t *testing.T, queue uint16, mode uint8, rng, maxLen, flags uint32, rbuf int, noENOBUFS bool, def uint32) {
 		in := Config{Queue: queue, CopyMode: CopyMode(mode), CopyRange: rng, MaxQueueLen: maxLen,
 			Flags: Flags(flags), ReadBufferSize: rbuf, NoENOBUFS: noENOBUFS, DefaultVerdict: Verdict(def)}
 		// CopyNone is refused: the kernel would drop every packet.
 		valid := (CopyMode(mode) == CopyPacket || CopyMode(mode) == CopyMeta) && rng <= MaxCopyRange && Flags(flags)&^flagsAll == 0 &&
-			rbuf >= 0 && Verdict(def).validate() == nil
+			rbuf >= 0 && int64(rbuf) <= math.MaxInt32 && Verdict(def).validate() == nil
 
 		out, err := in.withDefaults()
 		if (err == nil) != valid {

@@ -179,6 +179,19 @@ func TestIPQVerdictWithPayloadRewritesThePacket(t *testing.T) {
 	assert.Equal(t, []string{"REWRITE ME"}, netnstestRead(l, 1))
 }
 
+// As on ip_queue, a replacement shorter than an IP header is left out and
+// the verdict applies to the original packet: NFQUEUE would drop it.
+func TestIPQShortReplacementKeepsTheOriginalPacket(t *testing.T) {
+	l := newIPQLab(t, false, false)
+	h := l.createIn(t, nfq.NFProtoIPv4)
+	require.Greater(t, nfq.IPQSetMode(h, nfq.IPQCopyPacket, 0), 0)
+	_, err := l.send.Write([]byte("keep me"))
+	require.NoError(t, err)
+	_, m := readPacket(t, h, make([]byte, 2048))
+	assert.Equal(t, 40+10, nfq.IPQSetVerdict(h, m.PacketID, nfq.Accept, 10, m.Payload[:10]))
+	assert.Equal(t, []string{"keep me"}, netnstestRead(l, 1))
+}
+
 func TestIPQRefusedRequestsComeBackAsErrorMessages(t *testing.T) {
 	netnstest.RequireKernel(t)
 	l := newIPQLab(t, false, false)

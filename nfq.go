@@ -34,8 +34,11 @@ type Queue struct {
 	pollRaw syscall.RawConn
 	// wakeFD is an eventfd that ends the loop's wait in its own thread
 	// (threadwait.go); -1 until registerPoll.
-	wakeFD    int
-	lastYield time.Duration // since monoEpoch, when the loop last yielded
+	wakeFD int
+	// wakeRequested is set by configure when it wakes the parked loop with
+	// a read deadline in the past, until the loop has woken.
+	wakeRequested atomic.Bool
+	lastYield     time.Duration // since monoEpoch, when the loop last yielded
 	// receivedAtWait is stats.received when the loop last waited.
 	receivedAtWait uint64
 
@@ -59,14 +62,26 @@ type Queue struct {
 	life   sync.RWMutex
 	closed atomic.Bool
 
-	// vmu guards the C side's buffer of verdict messages not yet sent, and
-	// undecided.
+	// vmu guards the C side's buffer of verdict messages not yet sent, the
+	// fields below it and undecided. sendverdict.go says when a verdict
+	// leaves.
 	vmu       sync.Mutex
 	undecided undecided
 	vpending  int // verdict messages in the C side's buffer
+	// oldest is when, since monoEpoch, the oldest verdict in the buffer was
+	// given, or 0 when the buffer is empty; written with vmu held.
+	oldest atomic.Int64
+	// away is set while the loop is inside OnError, where it cannot send
+	// verdicts: they leave at once then.
+	away atomic.Int32
+	// roomTimer keeps the deadline while the loop waits for room in the
+	// Packets channel; the loop's own.
+	roomTimer *time.Timer
+	// sendErr is the first failed send of buffered verdicts that the loop
+	// has not reported yet.
+	sendErr atomic.Pointer[OpError]
 	// undelivered counts packets of the current batch not yet handed to
-	// the consumer; with len(ch) it tells whether the consumer caught up,
-	// and so whether a verdict should leave now or wait for company.
+	// the consumer; with len(ch) it tells whether the consumer caught up.
 	undelivered atomic.Int32
 	ch          chan *Packet // the Packets channel, nil with Run
 
@@ -228,6 +243,7 @@ func (q *Queue) configure(call func() C.int) error {
 		// Packets arrived while the call waited for its ACK and the
 		// socket shows no more data: wake the loop, which may be parked
 		// or waiting in its thread.
+		q.wakeRequested.Store(true)
 		q.poll.SetReadDeadline(time.Unix(1, 0))
 		efdPost(q.wakeFD)
 	}
@@ -279,7 +295,6 @@ func (q *Queue) Close() error {
 
 // teardown runs with rx and life held and the queue marked closed.
 func (q *Queue) teardown() error {
-	var err error
 	if q.cfg.DefaultVerdict == Accept || q.cfg.DefaultVerdict == Stop {
 		// Let the kernel accept new packets itself while we finish, rather
 		// than queue them for the unbind to drop: fail-open with no room.
@@ -288,8 +303,7 @@ func (q *Queue) teardown() error {
 			C.nfqgo_set_maxlen(q.c, 0)
 		}
 		// Read what was already queued to us, so it gets the verdict too.
-		for C.nfqgo_drain(q.c, drainBudget) > 0 {
-		}
+		C.nfqgo_drain_rest(q.c)
 	}
 	// Every packet without a verdict: the pending ones never handed out
 	// and those handed out but not answered.
@@ -301,19 +315,11 @@ func (q *Queue) teardown() error {
 	if received, verdicts := q.stats.received.Load(), q.stats.verdicts.Load(); received > verdicts {
 		undecided = received - verdicts
 	}
-	q.vmu.Lock()
-	if q.gotAny && undecided > 0 {
-		// One message gives the verdict to every waiting packet with an id
-		// up to the latest received one; verdicts given earlier leave first.
-		if e := errnoErr(C.nfqgo_verdict_batch(q.c, C.uint32_t(q.lastID), C.uint32_t(q.cfg.DefaultVerdict))); e != nil {
-			err = &OpError{Op: "default verdict on close", Queue: q.cfg.Queue, Err: e}
-		} else {
-			q.stats.defaultVerdicts.Add(undecided)
-		}
-	} else if e := errnoErr(C.nfqgo_flush(q.c, -1, 0)); e != nil {
-		err = &OpError{Op: "send verdicts on close", Queue: q.cfg.Queue, Err: e}
+	batch := q.gotAny && undecided > 0
+	err := q.flushOnClose(batch, q.cfg.DefaultVerdict)
+	if batch && err == nil {
+		q.stats.defaultVerdicts.Add(undecided)
 	}
-	q.vmu.Unlock()
 	q.unbinding = true
 	q.truncatedAtClose = uint64(C.nfqgo_truncated(q.c))
 	C.nfqgo_close(q.c)

@@ -39,8 +39,9 @@
 #define NFQGO_RECV_MIN_BATCH 4
 #define NFQGO_RECV_MAX_BATCH 64
 
-/* How long a configuration call waits for the kernel's answer. */
-#define NFQGO_ACK_TIMEOUT_MS 5000
+/* How many times in a row a configuration request may find the socket empty
+ * and its answer missing before config gives up (see config). */
+#define NFQGO_CONFIG_QUIET_TRIES 3
 
 struct nfqgo_queue {
 	struct mnl_socket *nl;
@@ -412,60 +413,68 @@ static struct nfqgo_queue *fail(struct nfqgo_queue *q, int err, int *errp, const
 	return NULL;
 }
 
-/* config sends a configuration message and waits for the kernel's answer,
- * handing packets that arrive meanwhile to Go. If the socket overflowed
- * meanwhile, the answer may be among the lost messages: once the socket is
- * read empty the request goes again (the requests sent after binding are
- * idempotent). Returns 0 or -errno. */
-static int config(struct nfqgo_queue *q, struct nlmsghdr *nlh)
+/* config sends a configuration message and reads the socket until the
+ * kernel's answer, handing packets that arrive meanwhile to Go. is_bind says
+ * the message binds the queue. Returns 0 or -errno.
+ *
+ * It never waits. The kernel handles the request inside sendto and queues
+ * its answer to this socket before sendto returns, behind what the socket
+ * already held; when the socket is full, or still congested from an overrun
+ * nobody has read past yet, the answer is dropped, with no new ENOBUFS if the
+ * overrun was already reported. So once the socket reads empty and the
+ * answer was not among what it held, the answer is lost, not late, and the
+ * request goes again at once, into a socket just read empty. Every request
+ * may be repeated: the ones after BIND set values; a repeated BIND finds the
+ * queue bound, to this socket, and answers EBUSY, which then means the first
+ * one bound it (a queue of another socket answers EPERM, before EBUSY).
+ * Packets that keep arriving meanwhile end when the kernel queue is full,
+ * since none of them gets a verdict here; a try that reads nothing at all
+ * and still finds no answer cannot happen, and a few in a row end it. */
+static int config(struct nfqgo_queue *q, struct nlmsghdr *nlh, int is_bind)
 {
 	char *buf = q->iovs[0].iov_base;
-	int tries = 0;
+	int quiet = 0;
 
 	nlh->nlmsg_flags |= NLM_F_ACK;
-send:
-	if (++q->seq == 0)
-		++q->seq;
-	nlh->nlmsg_seq = q->seq;
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	tries++;
-	int lost = 0;
-	for (;;) {
-		struct sockaddr_nl from;
-		socklen_t fromlen = sizeof(from);
-		ssize_t got = recvfrom(q->fd, buf, q->bufsize, MSG_DONTWAIT, (struct sockaddr *)&from,
-				       &fromlen);
-		if (got >= 0 && from.nl_pid != 0)
-			continue; /* not from the kernel */
-		if (got < 0) {
-			if (errno == EINTR)
+	for (int tries = 1;; tries++) {
+		if (++q->seq == 0)
+			++q->seq;
+		nlh->nlmsg_seq = q->seq;
+		if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+			return -errno;
+		int read = 0;
+		for (;;) {
+			struct sockaddr_nl from;
+			socklen_t fromlen = sizeof(from);
+			ssize_t got = recvfrom(q->fd, buf, q->bufsize, MSG_DONTWAIT,
+					       (struct sockaddr *)&from, &fromlen);
+			if (got < 0 && errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if (lost && tries < 4)
-					goto send;
-				struct pollfd pfd = {.fd = q->fd, .events = POLLIN};
-				int n = poll(&pfd, 1, NFQGO_ACK_TIMEOUT_MS);
-				if (n < 0 && errno != EINTR)
-					return -errno;
-				if (n == 0)
-					return -ETIMEDOUT;
+			if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break; /* read empty: the answer was lost */
+			if (got < 0 && errno != ENOBUFS)
+				return -errno;
+			read++;
+			if (got < 0) {
+				/* An overrun: report it with the next drain. */
+				if (q->deferred_err == 0)
+					q->deferred_err = errno;
 				continue;
 			}
-			/* An overrun: report it with the next drain, and expect
-			 * our answer to be lost with the rest. */
-			if (q->deferred_err == 0)
-				q->deferred_err = errno;
-			lost = 1;
-			continue;
+			if (from.nl_pid != 0)
+				continue; /* not from the kernel */
+			int acked = 0, ack = 0;
+			int err = handle_datagram(q, buf, (size_t)got, q->seq, &acked, &ack);
+			deliver(q); /* buf is read into again */
+			if (err != 0 && q->deferred_err == 0)
+				q->deferred_err = -err;
+			if (acked)
+				return is_bind && tries > 1 && ack == -EBUSY ? 0 : ack;
 		}
-		int acked = 0, ack = 0;
-		int err = handle_datagram(q, buf, (size_t)got, q->seq, &acked, &ack);
-		deliver(q); /* buf is read into again */
-		if (err != 0 && q->deferred_err == 0)
-			q->deferred_err = -err;
-		if (acked)
-			return ack;
+		if (read > 0)
+			quiet = 0;
+		else if (++quiet == NFQGO_CONFIG_QUIET_TRIES)
+			return -ETIMEDOUT;
 	}
 }
 
@@ -518,7 +527,7 @@ struct nfqgo_queue *nfqgo_open(uint16_t num, uintptr_t handle, uint8_t mode, uin
 	struct nlmsghdr *nlh = config_msg(buf, num);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
 	nfq_nlmsg_cfg_put_params(nlh, mode, (int)range);
-	if ((r = config(q, nlh)) < 0)
+	if ((r = config(q, nlh, 1)) < 0)
 		return fail(q, -r, err, stage, "bind queue");
 	if (maxlen > 0 && (r = nfqgo_set_maxlen(q, maxlen)) < 0)
 		return fail(q, -r, err, stage, "set queue length");
@@ -534,7 +543,7 @@ int nfqgo_set_mode(struct nfqgo_queue *q, uint8_t mode, uint32_t range)
 		return -ENOMEM;
 	struct nlmsghdr *nlh = config_msg(buf, q->num);
 	nfq_nlmsg_cfg_put_params(nlh, mode, (int)range);
-	return config(q, nlh);
+	return config(q, nlh, 0);
 }
 
 int nfqgo_set_flags(struct nfqgo_queue *q, uint32_t mask, uint32_t flags)
@@ -544,7 +553,7 @@ int nfqgo_set_flags(struct nfqgo_queue *q, uint32_t mask, uint32_t flags)
 
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(mask));
-	return config(q, nlh);
+	return config(q, nlh, 0);
 }
 
 int nfqgo_set_maxlen(struct nfqgo_queue *q, uint32_t maxlen)
@@ -553,7 +562,7 @@ int nfqgo_set_maxlen(struct nfqgo_queue *q, uint32_t maxlen)
 	struct nlmsghdr *nlh = config_msg(buf, q->num);
 
 	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
-	return config(q, nlh);
+	return config(q, nlh, 0);
 }
 
 int nfqgo_dispatch(struct nfqgo_queue *q, const void *buf, int len)
@@ -592,6 +601,31 @@ static void truncated(struct nfqgo_queue *q, const char *buf, size_t len)
 	send_verdict(q, NFQNL_MSG_VERDICT, ntohl(id), q->trunc_verdict);
 }
 
+/* handle_batch dispatches the n datagrams recvmmsg just read. It returns the
+ * first error the kernel sent back for an earlier verdict (an NLMSG_ERROR),
+ * as a positive errno, or 0; the datagrams after one are handled too. */
+static int handle_batch(struct nfqgo_queue *q, int n)
+{
+	int err = 0;
+
+	for (int i = 0; i < n; i++) {
+		char *buf = q->iovs[i].iov_base;
+		size_t len = q->msgs[i].msg_len;
+		q->msgs[i].msg_hdr.msg_namelen = sizeof(q->from[i]);
+		if (q->from[i].nl_pid != 0)
+			continue; /* not from the kernel: another process's */
+		if (q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			truncated(q, buf, len);
+			continue;
+		}
+		int e = handle_datagram(q, buf, len, 0, NULL, NULL);
+		if (e != 0 && err == 0)
+			err = -e;
+	}
+	deliver(q); /* before the buffers are read into again */
+	return err;
+}
+
 int nfqgo_drain(struct nfqgo_queue *q, int budget)
 {
 	int handled = 0, err = q->deferred_err;
@@ -615,28 +649,30 @@ int nfqgo_drain(struct nfqgo_queue *q, int budget)
 				q->deferred_err = errno;
 			break;
 		}
-		for (int i = 0; i < n; i++) {
-			char *buf = q->iovs[i].iov_base;
-			size_t len = q->msgs[i].msg_len;
-			q->msgs[i].msg_hdr.msg_namelen = sizeof(q->from[i]);
-			if (q->from[i].nl_pid != 0)
-				continue; /* not from the kernel: another process's */
-			if (q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				truncated(q, buf, len);
-				continue;
-			}
-			/* An NLMSG_ERROR is the kernel refusing an earlier
-			 * verdict: keep the first, handle the rest. */
-			int e = handle_datagram(q, buf, len, 0, NULL, NULL);
-			if (e != 0 && err == 0)
-				err = -e;
-		}
-		deliver(q); /* before the buffers are read into again */
+		int e = handle_batch(q, n);
+		if (e != 0 && err == 0)
+			err = e;
 		handled += n;
 		if (n < want)
 			break; /* the socket is empty */
 	}
 	return err ? -err : handled;
+}
+
+int nfqgo_drain_rest(struct nfqgo_queue *q)
+{
+	int handled = 0;
+
+	for (;;) {
+		int n = recvmmsg(q->fd, q->msgs, (unsigned int)q->nbufs, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno == EINTR || errno == ENOBUFS)
+				continue; /* an overrun ends no read: what is left still counts */
+			return handled; /* empty, or nothing more to read */
+		}
+		handle_batch(q, n);
+		handled += n;
+	}
 }
 
 int nfqgo_wait(int fd, int wake_fd, int64_t timeout_ns)

@@ -13,7 +13,7 @@
  * every other attribute, with a wide margin (secctx, conntrack, L2 header). */
 #define NFQGO_MSG_OVERHEAD 4096
 /* Verdict messages collect in one buffer and leave in one sendto when it
- * holds this much, or when the Go side asks (the consumer caught up). */
+ * holds this much, or when the Go side asks: sendverdict.go says when. */
 #define NFQGO_VERDICT_FLUSH (64 * 1024)
 #define NFQGO_VERDICT_BUF (NFQGO_VERDICT_FLUSH + 0xffff + NFQGO_MSG_OVERHEAD)
 
@@ -85,9 +85,11 @@ struct nfqgo_queue *nfqgo_open(uint16_t num, uintptr_t handle, uint8_t mode, uin
 			       uint32_t maxlen, int rcvbuf, int no_enobufs, uint32_t trunc_verdict,
 			       int *err, const char **stage);
 
-/* Configuration calls. The library reads their ACK from the socket, so the
- * caller must not be receiving concurrently; packets that arrive meanwhile
- * are dispatched as usual. */
+/* Configuration calls. They read the kernel's answer from the socket, so
+ * the caller must not be receiving concurrently; packets that arrive
+ * meanwhile are dispatched as usual. An answer lost to a full socket is
+ * noticed once the socket reads empty, and the request sent again: no call
+ * waits for the kernel. */
 int nfqgo_set_mode(struct nfqgo_queue *q, uint8_t mode, uint32_t range);
 int nfqgo_set_flags(struct nfqgo_queue *q, uint32_t mask, uint32_t flags);
 int nfqgo_set_maxlen(struct nfqgo_queue *q, uint32_t maxlen);
@@ -97,6 +99,11 @@ int nfqgo_set_maxlen(struct nfqgo_queue *q, uint32_t maxlen);
  * from NLMSG_ERROR replies to earlier verdicts (the messages after one are
  * still dispatched). */
 int nfqgo_drain(struct nfqgo_queue *q, int budget);
+
+/* nfqgo_drain_rest reads and dispatches everything the socket holds, for
+ * Close: overruns and the kernel's answers to earlier verdicts do not stop
+ * it (nobody is left to report them to). Returns how many messages it read. */
+int nfqgo_drain_rest(struct nfqgo_queue *q);
 
 /* nfqgo_truncated counts messages that did not fit their buffer. */
 uint64_t nfqgo_truncated(struct nfqgo_queue *q);

@@ -226,10 +226,14 @@ func buildVerdict(v Verdict, opts []VerdictOption) (verdictRequest, error) {
 // SetVerdict gives the packet its verdict, with options. It returns an error
 // wrapping ErrVerdictGiven if the packet already has one, ErrClosed if the
 // queue is closed (the packet then had the default verdict), and
-// ErrInvalidVerdict or ErrPayloadTooLarge for bad arguments; in those cases
-// nothing is sent and the packet keeps its state.
+// ErrInvalidVerdict or ErrPayloadTooLarge for bad arguments (among them a
+// replacement payload shorter than the packet's IP header, which the kernel
+// would drop); in those cases nothing is sent and the packet keeps its state.
 func (p *Packet) SetVerdict(v Verdict, opts ...VerdictOption) error {
 	r, err := buildVerdict(v, opts)
+	if err == nil && r.hasPayload {
+		err = p.checkReplacement(r.payload)
+	}
 	if err != nil {
 		return &OpError{Op: fmt.Sprintf("verdict %s for packet %d", v, p.ID), Queue: p.Queue, Err: err}
 	}

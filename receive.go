@@ -30,6 +30,9 @@ const channelBuffer = 64
 // A queue has one consumer: a second call to Packets or Run fails with
 // ErrBusy.
 func (q *Queue) Packets(ctx context.Context) (<-chan *Packet, error) {
+	if ctx == nil {
+		return nil, nilContext("packets", q.cfg.Queue)
+	}
 	if err := q.startConsuming("packets"); err != nil {
 		return nil, err
 	}
@@ -60,15 +63,7 @@ func (q *Queue) deliverTo(ctx context.Context, ch chan *Packet, ended func()) {
 				return true
 			default:
 			}
-			// The consumer is behind: send the verdicts it gave so far
-			// before waiting for it.
-			q.flushVerdicts()
-			select {
-			case ch <- p:
-				return true
-			case <-q.done:
-				return false
-			}
+			return q.waitForRoom(ch, p) // the consumer is behind
 		})
 	}()
 }
@@ -96,10 +91,19 @@ func (q *Queue) Run(ctx context.Context, fn func(*Packet)) error {
 	if fn == nil {
 		return &OpError{Op: "run", Queue: q.cfg.Queue, Err: errors.New("nil callback")}
 	}
+	if ctx == nil {
+		return nilContext("run", q.cfg.Queue)
+	}
 	if err := q.startConsuming("run"); err != nil {
 		return err
 	}
 	return q.run(ctx, fn)
+}
+
+// nilContext is the error for a nil context, refused before anything starts.
+func nilContext(op string, queue uint16) error {
+	return &OpError{Op: op, Queue: queue, Err: errors.New("nil context"),
+		Hint: "pass a context; context.Background() consumes until Close"}
 }
 
 // run is Run once the queue is marked as consumed.
@@ -139,18 +143,24 @@ func (q *Queue) loop(deliver func(*Packet) bool) error {
 	var spare []*Packet
 	for {
 		batch, err := q.receive(spare)
-		q.undelivered.Store(int32(len(batch)))
+		q.batchReceived(len(batch))
 		for i, p := range batch {
 			batch[i] = nil // do not keep delivered packets alive
-			q.undelivered.Add(-1)
+			q.handedOut()
 			if q.closed.Load() {
 				continue // it had the default verdict; hand out nothing more
 			}
 			if !deliver(p) {
 				return nil
 			}
+			if q.ch == nil {
+				q.flushDue() // between Run callbacks (sendverdict.go, rule 5)
+			}
 		}
 		spare = batch
+		if sendErr := q.sendError(); sendErr != nil && !q.closed.Load() {
+			q.report(sendErr)
+		}
 		switch {
 		case err == nil:
 		case q.closed.Load():
@@ -185,8 +195,11 @@ func (q *Queue) receive(buf []*Packet) ([]*Packet, error) {
 		case q.closed.Load():
 			return nil, ErrClosed
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			// configure woke us for packets it dispatched.
+			// configure woke us for packets it dispatched, or a park
+			// behind the consumer ended (sendverdict.go, rule 4).
+			q.wakeRequested.Store(false)
 			q.poll.SetReadDeadline(time.Time{})
+			q.flushVerdicts()
 		default:
 			return nil, &OpError{Op: "wait for packets", Queue: q.cfg.Queue, Err: err}
 		}
@@ -199,6 +212,10 @@ type reader struct {
 	buf   []*Packet
 	batch []*Packet
 	err   error
+	// parkedBehind is set while the loop parks with a deadline behind the
+	// consumer: while the consumer stays behind and nothing arrives, it
+	// parks again after the deadline, without the wait in its thread.
+	parkedBehind bool
 }
 
 // readReady is called by the poller with the socket possibly readable (fd
@@ -207,6 +224,7 @@ type reader struct {
 func (q *Queue) readReady(fd uintptr) bool {
 	r := &q.reader
 	for {
+		q.flushDue() // between receive batches (sendverdict.go, rule 5)
 		handled := 0
 		q.rx.Lock()
 		if len(q.pending) == 0 {
@@ -218,14 +236,37 @@ func (q *Queue) readReady(fd uintptr) bool {
 		}
 		q.rx.Unlock()
 		if r.batch != nil || handled > 0 || r.err != nil {
+			if r.parkedBehind {
+				r.parkedBehind = false
+				q.poll.SetReadDeadline(time.Time{})
+			}
 			return true
 		}
-		q.flushVerdicts() // about to wait: no verdict may wait for company
-		if !q.waitInThread(fd) {
-			q.stats.parked.Add(1)
-			return false
+		q.flushVerdicts() // about to wait (sendverdict.go, rule 4)
+		again := r.parkedBehind && q.behind()
+		if !again && q.waitInThread(fd) {
+			continue
 		}
+		if r.parkedBehind = q.parkBehind(); !again {
+			q.stats.parked.Add(1) // a park again after its deadline is the same wait
+		}
+		return false
 	}
+}
+
+// parkBehind gives the park the loop is about to make a deadline of
+// flushDelay if verdicts may wait for the loop meanwhile (sendverdict.go,
+// rule 4), and reports whether it did.
+func (q *Queue) parkBehind() bool {
+	if !q.behind() {
+		return false
+	}
+	q.poll.SetReadDeadline(time.Now().Add(flushDelay))
+	if q.wakeRequested.Load() {
+		// configure's wake-up, which the deadline just replaced.
+		q.poll.SetReadDeadline(time.Unix(1, 0))
+	}
+	return true
 }
 
 // handOut registers packets about to be handed to the consumer as waiting
@@ -278,6 +319,13 @@ func (q *Queue) report(err error) {
 	if q.cfg.OnError != nil {
 		q.inReport.Add(1) // Close called from OnError must not wait for this loop
 		defer q.inReport.Add(-1)
+		if q.closed.Load() {
+			// A Close that saw inReport at 0 waits for this loop: do not
+			// keep it waiting for a report about a closed queue.
+			return
+		}
+		q.stepAway() // no verdict waits for OnError (sendverdict.go, rule 3)
+		defer q.stepBack()
 		q.cfg.OnError(err)
 	}
 }

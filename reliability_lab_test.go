@@ -30,12 +30,13 @@ type relLab struct {
 	send  *net.UDPConn
 	recv  *net.UDPConn
 
-	mu      sync.Mutex
-	arrived map[int]int // packet number -> times it arrived
-	others  []string    // payloads that are not packet numbers
-	next    int         // number of the next packet to send
-	change  chan struct{}
-	stopped chan struct{}
+	mu        sync.Mutex
+	arrived   map[int]int       // packet number -> times it arrived
+	arrivedAt map[int]time.Time // packet number -> when it first arrived
+	others    []string          // payloads that are not packet numbers
+	next      int               // number of the next packet to send
+	change    chan struct{}
+	stopped   chan struct{}
 
 	// pause, write-held, holds back the sender of load and loadPaced.
 	pause sync.RWMutex
@@ -47,7 +48,7 @@ type relLab struct {
 func newRelLab(t *testing.T, bypass bool) *relLab {
 	t.Helper()
 	ns := netnstest.New(t)
-	l := &relLab{ns: ns, queue: newQueueNum(), arrived: map[int]int{},
+	l := &relLab{ns: ns, queue: newQueueNum(), arrived: map[int]int{}, arrivedAt: map[int]time.Time{},
 		change: make(chan struct{}, 1), stopped: make(chan struct{})}
 	l.recv = ns.ListenUDP(t, "127.0.0.1:0")
 	forceBuffer(t, l.recv, unix.SO_RCVBUFFORCE, 16<<20) // the receiver must never be where packets get lost
@@ -88,9 +89,12 @@ func (l *relLab) collect() {
 		if err != nil {
 			return
 		}
+		now := time.Now()
 		l.mu.Lock()
 		if i, err := strconv.Atoi(string(buf[:n])); err == nil {
-			l.arrived[i]++
+			if l.arrived[i]++; l.arrived[i] == 1 {
+				l.arrivedAt[i] = now
+			}
 		} else {
 			l.others = append(l.others, string(buf[:n]))
 		}
@@ -194,6 +198,14 @@ func (l *relLab) has(i int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.arrived[i] > 0
+}
+
+// when returns when packet i first arrived; ok is false if it has not.
+func (l *relLab) when(i int) (at time.Time, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at, ok = l.arrivedAt[i]
+	return at, ok
 }
 
 // waitOthers waits up to timeout for n datagrams that are not packet

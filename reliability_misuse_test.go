@@ -6,13 +6,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // After Close every method still answers, from any goroutine, with
@@ -140,4 +144,141 @@ func TestPanicInCallbackLeavesTheKernelClean(t *testing.T) {
 	assert.Equal(t, uint64(1), st.Verdicts)
 	assert.Equal(t, uint64(4), st.DefaultVerdicts, "the panicking packet and the rest got the default drop")
 	assert.ErrorIs(t, q.Run(context.Background(), func(*nfq.Packet) {}), nfq.ErrClosed)
+}
+
+// closeWithin closes c on another goroutine and fails the test, with every
+// goroutine's stack, if that takes longer than hang.
+func closeWithin(t *testing.T, c interface{ Close() error }) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		assert.NoError(t, c.Close())
+	}()
+	within(t, hang, "Close", done)
+}
+
+// consumer is what Queue and QueueSet have in common.
+type consumer interface {
+	Packets(context.Context) (<-chan *nfq.Packet, error)
+	Run(context.Context, func(*nfq.Packet)) error
+}
+
+// refusesNilContext checks that Packets and Run refuse a nil context with an
+// error, not a panic.
+func refusesNilContext(t *testing.T, c consumer) {
+	t.Helper()
+	var nilCtx context.Context
+	var err error
+	require.NotPanics(t, func() { _, err = c.Packets(nilCtx) })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nil context")
+	require.NotPanics(t, func() { err = c.Run(nilCtx, func(*nfq.Packet) {}) })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nil context")
+}
+
+// A nil context is refused before the queue counts as consumed: the queue
+// stays usable and closes.
+func TestNilContextIsRefusedAndTheQueueStaysUsable(t *testing.T) {
+	t.Parallel()
+	l := newRelLab(t, false)
+	q := l.open(t, nfq.Config{})
+	refusesNilContext(t, q)
+	ch, err := q.Packets(context.Background())
+	require.NoError(t, err, "the queue still takes its one consumer")
+	l.sendN(t, 1)
+	require.NoError(t, recvPacket(t, ch).Accept())
+	assert.Equal(t, 1, l.waitArrived(1, hang, 0))
+	closeWithin(t, q)
+}
+
+func TestNilContextIsRefusedByAQueueSet(t *testing.T) {
+	t.Parallel()
+	l := newFanoutLab(t)
+	var s *nfq.QueueSet
+	var err error
+	l.ns.Do(t, func() { s, err = nfq.OpenRange(l.first, l.last, nfq.Config{}) })
+	require.NoError(t, err)
+	refusesNilContext(t, s)
+	ch, err := s.Packets(context.Background())
+	require.NoError(t, err, "the set still takes its one consumer")
+	_, err = l.conns[0].Write([]byte("after the refusal"))
+	require.NoError(t, err)
+	require.NoError(t, recvPacket(t, ch).Accept())
+	assert.Len(t, netnstest.ReadUDP(l.recv, 1, hang), 1)
+	closeWithin(t, s)
+}
+
+// A read buffer size the socket option cannot take is refused, not cut to
+// 32 bits (which made it the default size, or a tiny one).
+func TestReadBufferSizeOverTheSocketOptionIsRefused(t *testing.T) {
+	t.Parallel()
+	l := newRelLab(t, false)
+	sizes := []int{math.MaxInt}
+	if strconv.IntSize == 64 {
+		wide := uint64(1) << 31
+		sizes = append(sizes, int(wide), int(wide<<1+4096))
+	}
+	for _, size := range sizes {
+		var q *nfq.Queue
+		var err error
+		l.ns.Do(t, func() { q, err = nfq.Open(nfq.Config{Queue: l.queue, ReadBufferSize: size}) })
+		if q != nil {
+			q.Close()
+		}
+		require.ErrorIs(t, err, nfq.ErrInvalidConfig, "ReadBufferSize %d", size)
+		assert.Contains(t, err.Error(), strconv.Itoa(size))
+	}
+	q := l.open(t, nfq.Config{ReadBufferSize: math.MaxInt32})
+	require.NoError(t, q.Close(), "the largest size the option takes")
+}
+
+// A replacement shorter than the packet's IP header makes the kernel drop
+// the packet without a word: it is refused before anything is sent, and the
+// packet keeps waiting for its one verdict.
+func TestReplacementShorterThanTheIPHeaderIsRefused(t *testing.T) {
+	t.Parallel()
+	l := newRelLab(t, false)
+	q := l.open(t, nfq.Config{})
+	defer q.Close()
+	ch, err := q.Packets(context.Background())
+	require.NoError(t, err)
+
+	// A datagram with 4 bytes of IP options: a 24-byte IP header.
+	opts := l.ns.DialUDP(t, l.recv.LocalAddr().String())
+	raw, err := opts.SyscallConn()
+	require.NoError(t, err)
+	var serr error
+	require.NoError(t, raw.Control(func(fd uintptr) {
+		serr = unix.SetsockoptString(int(fd), unix.IPPROTO_IP, unix.IP_OPTIONS, "\x01\x01\x01\x00") // NOP NOP NOP EOL
+	}))
+	require.NoError(t, serr)
+	l.sendN(t, 1)
+	_, err = opts.Write([]byte("with options"))
+	require.NoError(t, err)
+
+	for i, c := range []struct {
+		name   string
+		header int
+	}{{"plain", 20}, {"with options", 24}} {
+		p := recvPacket(t, ch)
+		require.Equal(t, c.header, int(p.Payload[0]&0x0f)*4, c.name)
+		for n := 1; n < c.header; n++ {
+			err := p.AcceptWithPayload(p.Payload[:n])
+			require.ErrorIs(t, err, nfq.ErrInvalidVerdict, "%s: %d bytes", c.name, n)
+			assert.Contains(t, err.Error(), fmt.Sprintf("%d-byte IP header", c.header))
+		}
+		// The packets still waiting: this one, and the next until it is
+		// handed out (a verdict given before may take up to the bound).
+		var kq netnstest.QueueLine
+		assert.Eventually(t, func() bool { kq, _ = l.kernelQueue(t); return kq.Waiting == uint64(2-i) }, hang, time.Millisecond,
+			"%s: the packet still waits for its verdict: %+v", c.name, kq)
+		require.NoError(t, p.AcceptWithPayload(p.Payload), c.name)
+	}
+	assert.Equal(t, 1, l.waitArrived(1, hang, 0))
+	assert.Equal(t, []string{"with options"}, l.waitOthers(1, hang))
+	st := q.Stats()
+	assert.Equal(t, uint64(2), st.Verdicts, "only the two valid verdicts were sent")
+	assert.Zero(t, st.VerdictErrors)
 }

@@ -38,7 +38,8 @@ func (q *Queue) takePending(buf []*Packet) []*Packet {
 
 // holdVerdicts makes verdicts wait in the buffer instead of leaving at once:
 // the queue believes the consumer still has a packet to take. Only for a
-// queue whose receive loop is not running (nothing else resets the count).
+// queue whose receive loop is not running (nothing else resets the count,
+// and nothing else keeps the deadline).
 func (q *Queue) holdVerdicts() { q.undelivered.Store(1) }
 
 // takePendingVerdicts returns the bytes that flushing the pending verdicts

@@ -44,9 +44,16 @@ var threadWaiters atomic.Int32
 
 // waitInThread waits up to Config.ThreadWait for the socket (fd, the
 // poller's duplicate) to become readable. It reports whether the loop should
-// read again: false sends it to park in the poller.
+// read again: false sends it to park in the poller. While verdicts may wait
+// for the loop (the consumer is behind), it waits in slices of flushDelay,
+// sending the verdicts given meanwhile after each, and waits at least one
+// slice even with ThreadWait off (sendverdict.go, rule 4).
 func (q *Queue) waitInThread(fd uintptr) bool {
-	if q.cfg.ThreadWait <= 0 || q.closed.Load() {
+	wait, behind := q.cfg.ThreadWait, q.behind()
+	if behind {
+		wait = max(wait, flushDelay)
+	}
+	if wait <= 0 || q.closed.Load() {
 		return false
 	}
 	if n := threadWaiters.Add(1); int(n) >= runtime.GOMAXPROCS(0) {
@@ -63,7 +70,7 @@ func (q *Queue) waitInThread(fd uintptr) bool {
 	}
 	q.receivedAtWait = received
 
-	for left := q.cfg.ThreadWait; left > 0; {
+	for left := wait; left > 0; {
 		now := time.Since(monoEpoch)
 		budget := q.lastYield + yieldEvery - now
 		if budget < minWaitSlice {
@@ -71,6 +78,9 @@ func (q *Queue) waitInThread(fd uintptr) bool {
 			budget = yieldEvery
 		}
 		slice := min(left, budget)
+		if behind {
+			slice = min(slice, flushDelay)
+		}
 		switch rc := C.nfqgo_wait(C.int(fd), C.int(q.wakeFD), C.int64_t(slice)); {
 		case rc > 0: // readable, or woken by configure or Close
 			if rc == 1 {
@@ -81,6 +91,10 @@ func (q *Queue) waitInThread(fd uintptr) bool {
 			return false // the poller's read will meet the error
 		}
 		left -= time.Since(monoEpoch) - now
+		if behind {
+			q.flushVerdicts()
+			behind = q.behind()
+		}
 	}
 	return false
 }

@@ -29,7 +29,8 @@ func TestVerdictBytesMatchTheCLibrary(t *testing.T) {
 	q.cfg.Flags |= FlagConntrack
 	q.holdVerdicts()
 
-	payload := []byte{0x45, 0, 0, 7, 0xaa, 0xbb, 0xcc} // 7 bytes: the attribute needs padding
+	// 21 bytes, an IPv4 header and one more: the attribute needs padding.
+	payload := []byte{0x45, 0, 0, 21, 0, 0, 0, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1, 0xaa}
 	big := make([]byte, 1500)
 	for i := range big {
 		big[i] = byte(i)
