@@ -504,7 +504,8 @@ struct nfqgo_queue *nfqgo_open(uint16_t num, uintptr_t handle, uint8_t mode, uin
 		return fail(q, ENOMEM, err, stage, "allocate receive buffers");
 
 	errno = 0;
-	q->nl = mnl_socket_open(NETLINK_NETFILTER);
+	/* close-on-exec: a program that runs others must not hand them the queue */
+	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (q->nl == NULL)
 		return fail(q, 0, err, stage, "open netlink socket");
 	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0)

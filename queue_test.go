@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"sync"
 	"syscall"
@@ -479,4 +480,17 @@ func TestHeldPacketIsNotSweptUpByLaterVerdicts(t *testing.T) {
 	assert.Equal(t, uint64(1), l.ns.Queues(t)[uint64(l.queue)].Waiting, "the held packet still waits")
 	require.NoError(t, held.Drop())
 	assert.Empty(t, l.received(1, 300*time.Millisecond), "and takes its own verdict")
+}
+
+// A program that runs others must not hand them its queue: a child that
+// kept the socket would keep the queue bound after the program exits.
+func TestQueueSocketIsNotInheritedByPrograms(t *testing.T) {
+	l := newUDPLab(t)
+	q := l.open(t, nfq.Config{})
+	// ls lists its own descriptors: stdin, stdout, stderr, its directory,
+	// and whatever it inherited.
+	out, err := exec.Command("ls", "-l", "/proc/self/fd/").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.NotContains(t, string(out), "socket:", "a child inherited a socket of the queue")
+	require.NoError(t, q.Close())
 }
