@@ -34,18 +34,3 @@ func (s *QueueSet) Close() error { return nil }
 
 // Stats returns nothing.
 func (s *QueueSet) Stats() map[uint16]Stats { return nil }
-
-// InterfaceName fails: NFQUEUE requires Linux and cgo.
-func (q *Queue) InterfaceName(uint32) (string, error) { return "", q.err("interface name") }
-
-// InDevName fails: NFQUEUE requires Linux and cgo.
-func (p *Packet) InDevName() (string, error) { return "", errUnsupported }
-
-// OutDevName fails: NFQUEUE requires Linux and cgo.
-func (p *Packet) OutDevName() (string, error) { return "", errUnsupported }
-
-// PhysInDevName fails: NFQUEUE requires Linux and cgo.
-func (p *Packet) PhysInDevName() (string, error) { return "", errUnsupported }
-
-// PhysOutDevName fails: NFQUEUE requires Linux and cgo.
-func (p *Packet) PhysOutDevName() (string, error) { return "", errUnsupported }
