@@ -7,6 +7,7 @@ package nfq
 #include <stdlib.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include "nfq_cgo.h"
+#include "parse_cgo.h"
 */
 import "C"
 
@@ -123,9 +124,7 @@ func open(cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, &OpError{Op: "open", Queue: cfg.Queue, Err: err}
 	}
-	q := &Queue{cfg: cfg, wakeFD: -1, done: make(chan struct{}), loopDone: make(chan struct{})}
-	q.handle = cgo.NewHandle(q)
-
+	q := newQueue(cfg)
 	var cerr C.int
 	var stage *C.char
 	noENOBUFS := 0
@@ -161,6 +160,14 @@ func open(cfg Config) (*Queue, error) {
 		}
 	}
 	return q, nil
+}
+
+// newQueue returns a Queue for cfg (checked) with its cgo.Handle, not yet
+// bound to C state.
+func newQueue(cfg Config) *Queue {
+	q := &Queue{cfg: cfg, wakeFD: -1, done: make(chan struct{}), loopDone: make(chan struct{})}
+	q.handle = cgo.NewHandle(q)
+	return q
 }
 
 // registerPoll puts a duplicate of the socket in the Go runtime's poller,

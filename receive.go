@@ -4,6 +4,7 @@ package nfq
 
 /*
 #include "nfq_cgo.h"
+#include "parse_cgo.h"
 */
 import "C"
 
