@@ -4,6 +4,10 @@ import (
 	"errors"
 	"math"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzConfigWithDefaults checks Config.withDefaults against a model: what
@@ -58,4 +62,67 @@ func FuzzConfigWithDefaults(f *testing.F) {
 			t.Fatalf("not idempotent: %+v -> %+v, %v", out, again, err)
 		}
 	})
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := Config{Queue: 3}.withDefaults()
+	require.NoError(t, err)
+	assert.Equal(t, CopyPacket, c.CopyMode)
+	assert.Equal(t, uint32(MaxCopyRange), c.CopyRange)
+	assert.Equal(t, Drop, c.DefaultVerdict)
+	assert.Equal(t, DefaultThreadWait, c.ThreadWait)
+
+	c, err = Config{CopyMode: CopyMeta, CopyRange: 100, ThreadWait: -1}.withDefaults()
+	require.NoError(t, err)
+	assert.Equal(t, CopyMeta, c.CopyMode)
+	assert.Equal(t, uint32(100), c.CopyRange)
+	assert.Equal(t, time.Duration(-1), c.ThreadWait, "negative turns the wait off and stays")
+
+	c, err = Config{ThreadWait: MaxThreadWait}.withDefaults()
+	require.NoError(t, err)
+	assert.Equal(t, MaxThreadWait, c.ThreadWait)
+}
+
+// Every spelling of the copy mode means what it says: the zero value and
+// CopyPacket copy packets, CopyMeta metadata, and CopyNone, which would make
+// the kernel drop every packet, is refused.
+func TestCopyModeSpellings(t *testing.T) {
+	var zero Config
+	assert.Equal(t, CopyPacket, zero.CopyMode, "the zero value is CopyPacket")
+	for _, m := range []CopyMode{CopyPacket, CopyMeta} {
+		c, err := Config{CopyMode: m}.withDefaults()
+		require.NoError(t, err)
+		assert.Equal(t, m, c.CopyMode, "kept as given")
+	}
+	_, err := Config{CopyMode: CopyNone}.withDefaults()
+	assert.ErrorIs(t, err, ErrInvalidConfig)
+	assert.ErrorContains(t, err, "drop every packet")
+
+	// What the kernel is told (NFQNL_COPY_* of <linux/netfilter/nfnetlink_queue.h>).
+	assert.Equal(t, uint8(2), CopyPacket.kernel())
+	assert.Equal(t, uint8(1), CopyMeta.kernel())
+	assert.Equal(t, uint8(0), CopyNone.kernel())
+}
+
+func TestConfigRejectsBadValues(t *testing.T) {
+	for name, c := range map[string]Config{
+		"copy mode":       {CopyMode: 7},
+		"copy mode none":  {CopyMode: CopyNone},
+		"copy range 64K":  {CopyRange: 0xffff},
+		"copy range":      {CopyRange: MaxCopyRange + 1},
+		"flags":           {Flags: 1 << 9},
+		"buffer":          {ReadBufferSize: -1},
+		"default verdict": {DefaultVerdict: Verdict(2)},
+		"thread wait":     {ThreadWait: MaxThreadWait + 1},
+	} {
+		_, err := c.withDefaults()
+		assert.ErrorIs(t, err, ErrInvalidConfig, name)
+	}
+}
+
+func TestFlagsString(t *testing.T) {
+	assert.Equal(t, "none", Flags(0).String())
+	assert.Equal(t, "fail-open|gso", (FlagFailOpen | FlagGSO).String())
+	assert.Equal(t, "uid-gid|0x100", (FlagUIDGID | 0x100).String())
+	assert.Equal(t, "fail-open|conntrack|gso|uid-gid|secctx", flagsAll.String())
 }

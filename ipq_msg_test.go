@@ -4,8 +4,6 @@ package nfq
 
 import (
 	"encoding/binary"
-	"io"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,81 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The libipq compatibility layer without the kernel: error state and texts,
-// and the conversion of NFQUEUE messages into the legacy layout, which the
-// C library does for ipq_read and IPQRead alike.
-
-func TestIPQErrStringsAreLibipqs(t *testing.T) {
-	want := []string{
-		"Unknown error", "Implementation error", "Unable to create netlink handle",
-		"Unable to create netlink socket", "Unable to bind netlink socket", "Unable to allocate buffer",
-		"Failed to receive netlink message", "Received EOF on netlink socket", "Invalid peer address length",
-		"Sent message truncated", "Received message truncated", "Received error from netlink",
-		"Failed to send netlink message", "Operation not supported", "Receive buffer size invalid",
-		"Timeout", "Invalid protocol specified",
-	}
-	for code, s := range want {
-		assert.Equal(t, s, IPQErrString(code), "code %d", code)
-	}
-	assert.Equal(t, "Implementation error", IPQErrString(17))
-	assert.Equal(t, "Implementation error", IPQErrString(-1))
-	assert.Equal(t, "Implementation error", IPQErrString(1<<40))
-}
-
-func TestIPQErrorStateIsSetOnFailureOnly(t *testing.T) {
-	ipqResetErrors()
-	defer ipqResetErrors()
-	assert.Equal(t, "Unknown error", IPQErrStr())
-	ipqSetErrors(IPQErrBind, syscall.EBUSY)
-	ipqSetErrors(IPQErrTimeout, 0) // no system error: errno stays
-	assert.Equal(t, IPQErrTimeout, IPQErrno())
-	assert.Equal(t, "Timeout", IPQErrStr())
-	assert.Equal(t, syscall.EBUSY, IPQSyscallErrno())
-	assert.Equal(t, 1, IPQCtl(nil, 0), "a call that cannot fail")
-	assert.Equal(t, IPQErrTimeout, IPQErrno(), "success clears nothing")
-}
-
-func TestIPQPerrorLine(t *testing.T) {
-	cases := []struct {
-		s     string
-		null  bool
-		code  int
-		errno syscall.Errno
-		want  string
-	}{
-		{"", true, 0, 0, "ERROR\n"},
-		{"s", false, 0, 0, "s\n"},
-		{"", false, IPQErrTimeout, 0, ": Timeout\n"},
-		{"passer", false, IPQErrTimeout, syscall.EBUSY, "passer: Timeout: Device or resource busy\n"},
-		{"", true, 99, 0, "ERROR: Implementation error\n"},
-		{"x", false, 0, syscall.EPERM, "x: Operation not permitted\n"},
-		{"x", false, 0, syscall.EAGAIN, "x: Resource temporarily unavailable\n"},
-		{"x", false, 0, syscall.ENOENT, "x: No such file or directory\n"},
-		{strings.Repeat("long", 1000), false, IPQErrSend, syscall.EFAULT, strings.Repeat("long", 1000) + ": Failed to send netlink message: Bad address\n"},
-	}
-	for _, c := range cases {
-		assert.Equal(t, c.want, IPQPerrorText(c.s, c.null, c.code, c.errno))
-	}
-}
-
-func TestIPQPerrorWritesTheLineToStderr(t *testing.T) {
-	ipqResetErrors()
-	defer ipqResetErrors()
-	r, w, err := os.Pipe()
-	require.NoError(t, err)
-	saved := os.Stderr
-	os.Stderr = w
-	IPQPerror("")
-	IPQCreateHandle(0, 99)
-	IPQPerror("create")
-	ipqSetErrors(IPQErrBind, syscall.EBUSY)
-	IPQPerror("passer")
-	os.Stderr = saved
-	w.Close()
-	out, err := io.ReadAll(r)
-	require.NoError(t, err)
-	assert.Equal(t, "ERROR\ncreate: Invalid protocol specified\npasser: Unable to bind netlink socket: Device or resource busy\n", string(out))
-}
+// The legacy message layout without the kernel: the conversion of NFQUEUE
+// messages into it, which the C library does for ipq_read and IPQRead
+// alike, and the Go functions that read it.
 
 func TestIPQGoOffsetsAreTheCHeaders(t *testing.T) {
 	assert.Equal(t, []int{ipqOffPacketID, ipqOffMark, ipqOffTsSec, ipqOffTsUsec, ipqOffHook, ipqOffIndev,
@@ -251,38 +177,34 @@ func TestIPQMessageFunctionsOnShortBuffers(t *testing.T) {
 	assert.Nil(t, p.Payload)
 }
 
-func TestIPQCreateRefusesUnknownProtocolAndBadQueueVariable(t *testing.T) {
-	ipqResetErrors()
-	defer ipqResetErrors()
-	assert.Nil(t, IPQCreateHandle(0, 99))
-	assert.Equal(t, IPQErrProtocol, IPQErrno())
-	assert.Equal(t, "Invalid protocol specified", IPQErrStr())
-	for _, v := range []string{"70000", "-1", "+3", " 3", "3x"} {
-		t.Setenv("LIBIPQ_QUEUE", v)
-		assert.Nil(t, IPQCreateHandle(0, NFProtoIPv4), v)
-		assert.Equal(t, IPQErrHandle, IPQErrno(), v)
-		assert.Equal(t, syscall.EINVAL, IPQSyscallErrno(), v)
-	}
-	t.Setenv("LIBIPQ_QUEUE", "")
-	t.Setenv("LIBIPQ_QUEUE_IPV6", "bad")
-	assert.Nil(t, IPQCreateHandle(0, NFProtoIPv6), "the family's own variable first")
-	assert.Equal(t, IPQErrHandle, IPQErrno())
-}
-
-func TestIPQNilAndDestroyedHandles(t *testing.T) {
-	ipqResetErrors()
-	defer ipqResetErrors()
-	assert.Equal(t, 0, IPQDestroyHandle(nil))
-	assert.Equal(t, -1, IPQRead(nil, make([]byte, 64), -1))
-	assert.Equal(t, IPQErrRecv, IPQErrno())
-	assert.Equal(t, -1, IPQSetMode(nil, IPQCopyMeta, 0))
-	assert.Equal(t, -1, IPQSetVerdict(nil, 1, Accept, 0, nil))
-	assert.Equal(t, IPQErrSend, IPQErrno())
-	assert.Equal(t, syscall.EBADF, IPQSyscallErrno())
-	assert.Equal(t, 1, IPQCtl(nil, 0))
-	var h IPQHandle // never created: as destroyed
-	h.closing.Store(true)
-	assert.Equal(t, -1, h.Fd())
-	assert.Equal(t, -1, IPQRead(&h, make([]byte, 64), 0))
-	assert.Equal(t, 0, IPQDestroyHandle(&h))
+// FuzzLegacyPacket feeds arbitrary messages, in buffers of every size
+// ipq_read accepts, through the C conversion into ip_queue's layout: it
+// must refuse what does not parse, and write no more than the buffer.
+func FuzzLegacyPacket(f *testing.F) {
+	f.Add(testNFQMessage(), uint16(512), false)
+	f.Add(testNFQMessage(), uint16(20), false)
+	f.Add(newPacketMsg(0, 9, 0x0800, 3).u32(6, 1).bytes(), uint16(112), false)
+	f.Add(nlError(syscall.ENOENT, 40), uint16(36), true)
+	f.Fuzz(func(t *testing.T, msg []byte, bufLen uint16, isError bool) {
+		n := max(int(bufLen), IPQMinReadLen)
+		buf, size := ipqLegacy(msg, n, -1, isError)
+		if size < 0 {
+			if size != -int(syscall.EBADMSG) {
+				t.Fatalf("conversion failed with %v, want EBADMSG", syscall.Errno(-size))
+			}
+			return
+		}
+		if size == 0 {
+			return // an acknowledgement, not for the program
+		}
+		if got := int(binary.NativeEndian.Uint32(buf)); got != size {
+			t.Fatalf("nlmsg_len %d, conversion said %d", got, size)
+		}
+		if !isError && size <= n {
+			p := IPQGetPacket(buf[:size])
+			if want := size - 16 - 96; p.DataLen > uint64(want) || uint64(want)-p.DataLen > 3 {
+				t.Fatalf("data_len %d in a message of %d bytes", p.DataLen, size)
+			}
+		}
+	})
 }

@@ -13,10 +13,3 @@ func TestOpenExplainsWhatThisBuildLacks(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNotSupported)
 	assert.Contains(t, err.Error(), "requires Linux and cgo")
 }
-
-func TestIPQCreateHandleExplainsWhatThisBuildLacks(t *testing.T) {
-	assert.Nil(t, IPQCreateHandle(0, NFProtoIPv4))
-	assert.Equal(t, IPQErrHandle, IPQErrno())
-	assert.Contains(t, IPQErrStr(), "requires Linux and cgo")
-	assert.Equal(t, -1, IPQRead(nil, make([]byte, 64), -1))
-}

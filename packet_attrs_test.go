@@ -16,8 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Attributes that loopback cannot show: an input device, the sender's
-// hardware address, a receive timestamp, and bridge ports.
+// The attributes real packets carry. Loopback cannot show an input device,
+// the sender's hardware address, a receive timestamp or bridge ports: those
+// come through a veth pair or a bridge.
 
 const senderMAC = "02:00:5e:10:00:01"
 
@@ -153,4 +154,40 @@ func TestBridgePortsOfABridgedPacket(t *testing.T) {
 	}
 	assert.Equal(t, senderMAC, p.HWAddr.String())
 	assert.Equal(t, []string{"bridged"}, stringsOf(netnstest.ReadUDP(recv, 1, 2*time.Second)))
+}
+
+// TestPriorityAttribute checks NFQA_PRIORITY: sent when skb->priority is not
+// 0, which SO_PRIORITY on the sending socket sets.
+func TestPriorityAttribute(t *testing.T) {
+	t.Parallel()
+	l := newUDPLab(t)
+	_, ch := l.consume(t, nfq.Config{})
+
+	_, err := l.send.Write([]byte("plain"))
+	require.NoError(t, err)
+	p := recvPacket(t, ch)
+	assert.False(t, p.Has(nfq.AttrPriority), "priority 0 is not sent")
+	assert.Zero(t, p.Priority)
+	require.NoError(t, p.Accept())
+
+	setPriority(t, l.send, 5)
+	_, err = l.send.Write([]byte("prio"))
+	require.NoError(t, err)
+	p = recvPacket(t, ch)
+	assert.Equal(t, "prio", string(udpPayload(t, p.Payload)))
+	require.True(t, p.Has(nfq.AttrPriority), "the kernel sends skb->priority when it is not 0")
+	assert.Equal(t, uint32(5), p.Priority)
+	require.NoError(t, p.Accept())
+	assert.Equal(t, []string{"plain", "prio"}, l.received(2, time.Second))
+}
+
+func setPriority(t *testing.T, c *net.UDPConn, prio int) {
+	t.Helper()
+	raw, err := c.SyscallConn()
+	require.NoError(t, err)
+	var serr error
+	require.NoError(t, raw.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_PRIORITY, prio)
+	}))
+	require.NoError(t, serr)
 }

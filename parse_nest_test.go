@@ -224,14 +224,6 @@ func TestMalformedNestsAreLeftOutNotThePacket(t *testing.T) {
 	}
 }
 
-func TestConnStateString(t *testing.T) {
-	assert.Equal(t, "RELATED", ConnRelated.String())
-	assert.Equal(t, "ESTABLISHED_REPLY", ConnEstablishedReply.String())
-	assert.Equal(t, "RELATED_REPLY", ConnRelatedReply.String())
-	assert.True(t, ConnRelatedReply.IsReply())
-	assert.Equal(t, "connstate(9)", ConnState(9).String())
-}
-
 // BenchmarkCallbackRoundTripConntrack: BenchmarkCallbackRoundTrip with
 // conntrack, VLAN, L2 header and priority attributes; they cost no
 // allocations of their own (the L2 header comes from the payload slab).

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzVerdict checks Verdict's String, validate, QueueNum and ToQueue
@@ -151,4 +154,74 @@ func FuzzBuildVerdict(f *testing.F) {
 			t.Fatalf("payload of %d bytes, want %d", len(r.payload), len(lastPayload))
 		}
 	})
+}
+
+func TestVerdictValuesMatchTheKernel(t *testing.T) {
+	// <linux/netfilter.h>
+	assert.Equal(t, Verdict(0), Drop)
+	assert.Equal(t, Verdict(1), Accept)
+	assert.Equal(t, Verdict(4), Repeat)
+	assert.Equal(t, Verdict(5), Stop)
+	assert.Equal(t, Verdict(7<<16|3), ToQueue(7, false), "NF_QUEUE_NR(7)")
+	assert.Equal(t, Verdict(7<<16|3|0x8000), ToQueue(7, true), "with NF_VERDICT_FLAG_QUEUE_BYPASS")
+}
+
+func TestVerdictString(t *testing.T) {
+	for v, want := range map[Verdict]string{
+		Drop: "drop", Accept: "accept", Repeat: "repeat", Stop: "stop",
+		ToQueue(3, false): "queue:3", ToQueue(65535, true): "queue:65535+bypass",
+		Verdict(2): "verdict(0x2)", Verdict(0x100): "verdict(0x100)",
+	} {
+		assert.Equal(t, want, v.String())
+	}
+}
+
+func TestVerdictQueueNum(t *testing.T) {
+	n, bypass, ok := ToQueue(42, true).QueueNum()
+	assert.Equal(t, uint16(42), n)
+	assert.True(t, bypass)
+	assert.True(t, ok)
+	_, _, ok = Accept.QueueNum()
+	assert.False(t, ok)
+}
+
+func TestVerdictValidation(t *testing.T) {
+	for _, v := range []Verdict{Drop, Accept, Repeat, Stop, ToQueue(0, false), ToQueue(9, true)} {
+		assert.NoError(t, v.validate(), v.String())
+	}
+	for _, v := range []Verdict{2 /* NF_STOLEN */, 6, 0xff, Accept | 0x100, 3 | 0x100} {
+		assert.ErrorIs(t, v.validate(), ErrInvalidVerdict, v.String())
+	}
+}
+
+func TestBuildVerdict(t *testing.T) {
+	r, err := buildVerdict(Accept, []VerdictOption{WithMark(9), WithPayload([]byte{1, 2})})
+	require.NoError(t, err)
+	assert.Equal(t, verdictRequest{verdict: Accept, setMark: true, mark: 9, hasPayload: true, payload: []byte{1, 2}}, r)
+
+	r, err = buildVerdict(Drop, nil)
+	require.NoError(t, err)
+	assert.False(t, r.setMark)
+	assert.False(t, r.hasPayload)
+
+	r, err = buildVerdict(Accept, []VerdictOption{WithMark(0)})
+	require.NoError(t, err)
+	assert.True(t, r.setMark, "a zero mark is still a mark to set")
+
+	_, err = buildVerdict(Accept, []VerdictOption{WithMark(1), WithMark(2)})
+	assert.ErrorIs(t, err, ErrInvalidVerdict)
+	_, err = buildVerdict(Accept, []VerdictOption{WithPayload([]byte{1}), WithPayload([]byte{2})})
+	assert.ErrorIs(t, err, ErrInvalidVerdict)
+	_, err = buildVerdict(Accept, []VerdictOption{WithPayload(nil)})
+	assert.ErrorIs(t, err, ErrInvalidVerdict)
+	_, err = buildVerdict(Accept, []VerdictOption{{}})
+	assert.ErrorIs(t, err, ErrInvalidVerdict)
+	_, err = buildVerdict(Drop, []VerdictOption{WithPayload([]byte{1})})
+	assert.ErrorIs(t, err, ErrInvalidVerdict)
+	_, err = buildVerdict(Accept, []VerdictOption{WithPayload(make([]byte, MaxPayloadLen))})
+	assert.NoError(t, err)
+	_, err = buildVerdict(Accept, []VerdictOption{WithPayload(make([]byte, MaxPayloadLen+1))})
+	assert.ErrorIs(t, err, ErrPayloadTooLarge)
+	_, err = buildVerdict(Verdict(2), nil)
+	assert.ErrorIs(t, err, ErrInvalidVerdict)
 }
