@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"testing"
 
-	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
@@ -16,16 +15,12 @@ import (
 const fuzzQueue = 7
 
 // FuzzDispatch feeds arbitrary datagrams through the same C parse and
-// dispatch path as the kernel's messages. It must never crash or read past
-// the datagram (a guard page follows it), and every packet it produces must
-// be consistent with the bytes it came from.
+// dispatch path as the kernel's messages, on a queue without a socket (no
+// root needed). It must never crash or read past the datagram (a guard page
+// follows it), and every packet it produces must be consistent with the
+// bytes it came from.
 func FuzzDispatch(f *testing.F) {
-	ns := netnstest.New(f)
-	var q *Queue
-	var err error
-	ns.Do(f, func() { q, err = Open(Config{Queue: fuzzQueue}) })
-	require.NoError(f, err)
-	f.Cleanup(func() { q.Close() })
+	q := socketlessQueue(f, Config{Queue: fuzzQueue})
 	for _, seed := range dispatchSeeds() {
 		f.Add(seed)
 	}
@@ -151,7 +146,7 @@ func dispatchSeeds() [][]byte {
 // Found by FuzzDispatch: a message whose length field has the top bit set
 // (the walk must stop, not jump).
 func TestDispatchSurvivesAHugeMessageLength(t *testing.T) {
-	q := openTestQueue(t)
+	q := socketlessQueue(t, Config{Queue: 9})
 	msg := []byte(" \x00\x00\x85\x85\x85\x85\x85\x85\x85\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
 		"\x00\x02\x00\x00\a\v\x00\x01\x00\x00\x00\x00\x01\b\x00\x03\x00")
 	region, guarded := guardedCopy(t, msg)
@@ -164,7 +159,7 @@ func TestDispatchSurvivesAHugeMessageLength(t *testing.T) {
 // is not a multiple of 4 (the kernel sends such), holding attribute bytes in
 // what would be its padding.
 func TestDispatchReadsNothingPastTheDatagram(t *testing.T) {
-	q := openTestQueue(t)
+	q := socketlessQueue(t, Config{Queue: 9})
 	msg := []byte("A\x00\x00\x00\x00\x0300\x1000000000000\v\x00\x01\x0000000000 \x00\x00\x00\x00\x03" +
 		"00000000000000\v\x00\x01\x00000000000")
 	region, guarded := guardedCopy(t, msg)

@@ -82,7 +82,7 @@ func dispatchOne(t *testing.T, q *Queue, msg []byte) *Packet {
 }
 
 func TestConntrackVLANL2HeaderPriorityAreParsed(t *testing.T) {
-	q := openTestQueue(t)
+	q := socketlessQueue(t, Config{Queue: 9})
 	l2 := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x81, 0x00, 0x60, 0x2a, 0x08, 0x00}
 	payload := []byte{0x45, 0, 0, 20, 9, 9, 9}
 	msg := newPacketMsg(q.Num(), 41, 0x0800, 0).
@@ -116,7 +116,7 @@ func TestConntrackVLANL2HeaderPriorityAreParsed(t *testing.T) {
 }
 
 func TestConntrackZeroValuesArePresent(t *testing.T) {
-	q := openTestQueue(t)
+	q := socketlessQueue(t, Config{Queue: 9})
 	msg := newPacketMsg(q.Num(), 42, 0x0800, 3).
 		nest(nfqaCT, func(ct *msgBuilder) { ct.u32(ctaMark, 0).u32(ctaID, 0).u32(ctaStatus, 0).u16(ctaZone, 0) }).
 		u32(nfqaCTInfo, uint32(ConnEstablished)).
@@ -138,7 +138,7 @@ func TestConntrackZeroValuesArePresent(t *testing.T) {
 }
 
 func TestNewAttributesAbsentWhenNotSent(t *testing.T) {
-	q := openTestQueue(t)
+	q := socketlessQueue(t, Config{Queue: 9})
 	// An untracked packet: the kernel sends neither NFQA_CT nor NFQA_CT_INFO.
 	p := dispatchOne(t, q, newPacketMsg(q.Num(), 43, 0x0800, 3).u32(6, 1).bytes())
 	for _, a := range newAttrs {
@@ -202,7 +202,7 @@ func TestMalformedNestsAreLeftOutNotThePacket(t *testing.T) {
 			func(m *msgBuilder) { m.u16(nfqaPriority, 6) },
 			0, AttrPriority},
 	}
-	q := openTestQueue(t)
+	q := socketlessQueue(t, Config{Queue: 9})
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newPacketMsg(q.Num(), uint32(100+i), 0x0800, 3)
