@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -34,7 +35,7 @@ func TestUIDGIDFlagNamesTheSendingProcess(t *testing.T) {
 			send := fmt.Sprintf("echo hello >/dev/udp/127.0.0.1/%d", l.port)
 			l.ns.Exec(t, "setpriv", "--reuid", "1234", "--regid", "4321", "--clear-groups", "bash", "-c", send)
 
-			p := recvPacket(t, ch)
+			p := lab.RecvPacket(t, ch)
 			require.NoError(t, p.Accept())
 			assert.Equal(t, flagged, p.Has(nfq.AttrUID))
 			assert.Equal(t, flagged, p.Has(nfq.AttrGID))
@@ -136,7 +137,7 @@ func TestSecCtxFlagIsAcceptedAndUnlabelledPacketsHaveNone(t *testing.T) {
 	l := newUDPLab(t)
 	_, ch := l.consume(t, nfq.Config{Flags: nfq.FlagSecCtx})
 	l.sendN(t, 1)
-	p := recvPacket(t, ch)
+	p := lab.RecvPacket(t, ch)
 	require.NoError(t, p.Accept())
 	assert.False(t, p.Has(nfq.AttrSecCtx))
 	assert.Empty(t, p.SecCtx)
@@ -187,7 +188,7 @@ func conntrackWorks(t *testing.T, l *udpLab, q *nfq.Queue) {
 
 	_, err = l.send.Write([]byte("a"))
 	require.NoError(t, err)
-	p := recvPacket(t, ch)
+	p := lab.RecvPacket(t, ch)
 	require.True(t, p.Has(nfq.AttrConntrack), "a tracked packet")
 	require.True(t, p.Has(nfq.AttrConnState))
 	assert.Equal(t, nfq.ConnNew, p.ConnState)
@@ -206,7 +207,7 @@ func conntrackWorks(t *testing.T, l *udpLab, q *nfq.Queue) {
 	require.Equal(t, "a", string(buf[:n]))
 	_, err = l.recv.WriteToUDP([]byte("r"), from)
 	require.NoError(t, err)
-	p = recvPacket(t, ch)
+	p = lab.RecvPacket(t, ch)
 	assert.Equal(t, nfq.ConnEstablishedReply, p.ConnState)
 	assert.Equal(t, id, p.ConnID, "the same connection")
 	require.True(t, p.Has(nfq.AttrConnMark))
@@ -215,7 +216,7 @@ func conntrackWorks(t *testing.T, l *udpLab, q *nfq.Queue) {
 
 	_, err = l.send.Write([]byte("b"))
 	require.NoError(t, err)
-	p = recvPacket(t, ch)
+	p = lab.RecvPacket(t, ch)
 	assert.Equal(t, nfq.ConnEstablished, p.ConnState)
 	assert.True(t, p.Has(nfq.AttrConnState), "ESTABLISHED is 0: the presence bit tells it from absent")
 	assert.Equal(t, uint32(0x42), p.ConnMark)

@@ -6,11 +6,11 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/stretchr/testify/require"
 )
@@ -26,18 +26,12 @@ type udpLab struct {
 	ifLoop uint32
 }
 
-var nextQueue atomic.Uint32
-
-// newQueueNum returns a queue number no other test in this process uses, so
-// that a mistake in namespace handling shows up as a failure, not a clash.
-func newQueueNum() uint16 { return uint16(100 + nextQueue.Add(1)) }
-
 // newUDPLab makes a namespace where UDP to the receiver's port goes to a
 // fresh queue at OUTPUT.
 func newUDPLab(t *testing.T) *udpLab {
 	t.Helper()
 	ns := netnstest.New(t)
-	l := &udpLab{ns: ns, queue: newQueueNum()}
+	l := &udpLab{ns: ns, queue: lab.QueueNum()}
 	l.recv = ns.ListenUDP(t, "127.0.0.1:0")
 	l.port = l.recv.LocalAddr().(*net.UDPAddr).Port
 	l.send = ns.DialUDP(t, l.recv.LocalAddr().String())
@@ -93,25 +87,4 @@ func (l *udpLab) received(want int, quiet time.Duration) []string {
 		out = append(out, string(b))
 	}
 	return out
-}
-
-// recvPacket waits for one packet on ch.
-func recvPacket(t *testing.T, ch <-chan *nfq.Packet) *nfq.Packet {
-	t.Helper()
-	select {
-	case p, ok := <-ch:
-		require.True(t, ok, "packet channel closed early")
-		return p
-	case <-time.After(5 * time.Second):
-		t.Fatal("no packet arrived on the queue within 5s")
-	}
-	return nil
-}
-
-// udpPayload returns the UDP payload of an IPv4 packet.
-func udpPayload(t *testing.T, ip []byte) []byte {
-	t.Helper()
-	require.GreaterOrEqual(t, len(ip), 28)
-	ihl := int(ip[0]&0x0f) * 4
-	return ip[ihl+8:]
 }

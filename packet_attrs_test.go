@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,7 +51,7 @@ func askForTimestamps(t *testing.T, c *net.UDPConn) {
 
 func TestAttributesOfAPacketArrivingOnAVeth(t *testing.T) {
 	t.Parallel()
-	queue := newQueueNum()
+	queue := lab.QueueNum()
 	host := netnstest.New(t)
 	dev := fmt.Sprintf("nqin%d", queue)
 	sender := vethPeer(t, host, dev, "10.71.0.2")
@@ -78,7 +79,7 @@ func TestAttributesOfAPacketArrivingOnAVeth(t *testing.T) {
 		_, err = send.Write([]byte("over the wire"))
 		require.NoError(t, err)
 		datagrams++
-		p = recvPacket(t, ch)
+		p = lab.RecvPacket(t, ch)
 		require.NoError(t, p.Accept())
 	}
 	assert.Equal(t, nfq.HookPrerouting, p.Hook)
@@ -95,7 +96,7 @@ func TestAttributesOfAPacketArrivingOnAVeth(t *testing.T) {
 	require.True(t, p.Has(nfq.AttrTimestamp), "the stack stamped the packet on arrival")
 	assert.WithinDuration(t, sent, p.Timestamp, 5*time.Second)
 	assert.False(t, p.Has(nfq.AttrUID), "a forwarded or incoming packet has no local socket owner")
-	assert.Equal(t, []byte("over the wire"), udpPayload(t, p.Payload))
+	assert.Equal(t, []byte("over the wire"), lab.UDPPayload(t, p.Payload))
 	if datagrams > 1 {
 		t.Logf("the stack stamped datagram %d, not the ones before", datagrams)
 	}
@@ -108,7 +109,7 @@ func TestAttributesOfAPacketArrivingOnAVeth(t *testing.T) {
 
 func TestBridgePortsOfABridgedPacket(t *testing.T) {
 	t.Parallel()
-	queue := newQueueNum()
+	queue := lab.QueueNum()
 	bridge := netnstest.New(t)
 	inPort, outPort := fmt.Sprintf("nqpa%d", queue), fmt.Sprintf("nqpb%d", queue)
 	sender := vethPeer(t, bridge, inPort, "10.72.0.2")
@@ -134,7 +135,7 @@ func TestBridgePortsOfABridgedPacket(t *testing.T) {
 	_, err = send.Write([]byte("bridged"))
 	require.NoError(t, err)
 
-	p := recvPacket(t, ch)
+	p := lab.RecvPacket(t, ch)
 	require.NoError(t, p.Accept())
 	assert.Equal(t, nfq.HookForward, p.Hook)
 	br := ifIndex(t, bridge, "br0")
@@ -165,7 +166,7 @@ func TestPriorityAttribute(t *testing.T) {
 
 	_, err := l.send.Write([]byte("plain"))
 	require.NoError(t, err)
-	p := recvPacket(t, ch)
+	p := lab.RecvPacket(t, ch)
 	assert.False(t, p.Has(nfq.AttrPriority), "priority 0 is not sent")
 	assert.Zero(t, p.Priority)
 	require.NoError(t, p.Accept())
@@ -173,8 +174,8 @@ func TestPriorityAttribute(t *testing.T) {
 	setPriority(t, l.send, 5)
 	_, err = l.send.Write([]byte("prio"))
 	require.NoError(t, err)
-	p = recvPacket(t, ch)
-	assert.Equal(t, "prio", string(udpPayload(t, p.Payload)))
+	p = lab.RecvPacket(t, ch)
+	assert.Equal(t, "prio", string(lab.UDPPayload(t, p.Payload)))
 	require.True(t, p.Has(nfq.AttrPriority), "the kernel sends skb->priority when it is not 0")
 	assert.Equal(t, uint32(5), p.Priority)
 	require.NoError(t, p.Accept())

@@ -6,116 +6,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// newQueueRange returns the first of n consecutive queue numbers no other
-// test uses.
-func newQueueRange(n int) uint16 {
-	end := nextQueue.Add(uint32(n))
-	return uint16(100 + end - uint32(n) + 1)
-}
-
-// fanoutLab is a namespace where UDP to one receiver is spread over four
-// queues by an iptables --queue-balance rule. The kernel picks the queue by
-// a hash of the addresses (not the ports), so the senders use many source
-// addresses.
-type fanoutLab struct {
-	ns          *netnstest.NS
-	first, last uint16
-	recv        *net.UDPConn
-	conns       []*net.UDPConn // one per source address
-}
-
-const fanoutSources = 32
-
-func newFanoutLab(t *testing.T) *fanoutLab {
-	t.Helper()
-	l := &fanoutLab{ns: netnstest.New(t)}
-	l.first = newQueueRange(4)
-	l.last = l.first + 3
-	var batch strings.Builder
-	for i := 1; i <= fanoutSources; i++ {
-		fmt.Fprintf(&batch, "addr add 10.30.0.%d/32 dev lo\n", i)
-	}
-	batch.WriteString("addr add 10.30.1.1/32 dev lo\n")
-	cmd := l.ns.Command("ip", "-batch", "-")
-	cmd.Stdin = strings.NewReader(batch.String())
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-
-	l.recv = l.ns.ListenUDP(t, "10.30.1.1:0")
-	dst := l.recv.LocalAddr().(*net.UDPAddr)
-	l.ns.Exec(t, "iptables", "-A", "OUTPUT", "-d", "10.30.1.1", "-p", "udp", "--dport", fmt.Sprint(dst.Port),
-		"-j", "NFQUEUE", "--queue-balance", fmt.Sprintf("%d:%d", l.first, l.last))
-	l.conns = make([]*net.UDPConn, fanoutSources)
-	l.ns.Do(t, func() {
-		for i := range l.conns {
-			src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 30, 0, byte(i + 1)}), 0)
-			l.conns[i], err = net.DialUDP("udp", net.UDPAddrFromAddrPort(src), dst)
-			require.NoError(t, err)
-		}
-	})
-	t.Cleanup(func() {
-		for _, c := range l.conns {
-			c.Close()
-		}
-	})
-	return l
-}
-
-func (l *fanoutLab) open(t *testing.T, cfg nfq.Config) *nfq.QueueSet {
-	t.Helper()
-	var s *nfq.QueueSet
-	var err error
-	l.ns.Do(t, func() { s, err = nfq.OpenRange(l.first, l.last, cfg) })
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-// sendAll sends rounds datagrams from every source while reading them at
-// the receiver, and returns how many distinct datagrams arrived.
-func (l *fanoutLab) sendAll(t *testing.T, rounds int) int {
-	t.Helper()
-	got := map[string]bool{}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for _, b := range netnstest.ReadUDP(l.recv, fanoutSources*rounds, 2*time.Second) {
-			got[string(b)] = true
-		}
-	}()
-	for r := range rounds {
-		for i, c := range l.conns {
-			_, err := fmt.Fprintf(c, "source %d round %d", i, r)
-			require.NoError(t, err)
-		}
-		time.Sleep(2 * time.Millisecond) // a steady flow, not one burst
-	}
-	wg.Wait()
-	return len(got)
-}
-
-// check asserts that every packet sent went through one of the queues and
-// got exactly one verdict, by the library's and the kernel's counts, and
+// checkFanout asserts that every packet sent went through one of the queues
+// and got exactly one verdict, by the library's and the kernel's counts, and
 // that several queues carried traffic. seen counts packets by Packet.Queue
 // as the consumer saw them.
-func (l *fanoutLab) check(t *testing.T, s *nfq.QueueSet, total int, seen map[uint16]int) {
+func checkFanout(t *testing.T, l *lab.Fanout, s *nfq.QueueSet, total int, seen map[uint16]int) {
 	t.Helper()
-	lines := l.ns.Queues(t)
+	lines := l.NS.Queues(t)
 	busy := 0
 	var received, verdicts uint64
 	stats := s.Stats()
@@ -144,7 +53,7 @@ func (l *fanoutLab) check(t *testing.T, s *nfq.QueueSet, total int, seen map[uin
 	assert.Equal(t, uint64(total), verdicts)
 	assert.GreaterOrEqual(t, busy, 2, "the rule spread the flows over several queues")
 	for n := range seen {
-		assert.True(t, n >= l.first && n <= l.last, "Packet.Queue %d is in the range", n)
+		assert.True(t, n >= l.First && n <= l.Last, "Packet.Queue %d is in the range", n)
 	}
 }
 
@@ -152,15 +61,15 @@ const fanoutRounds = 20
 
 func TestQueueSetMergedChannel(t *testing.T) {
 	t.Parallel()
-	l := newFanoutLab(t)
-	s := l.open(t, nfq.Config{})
+	l := lab.NewFanout(t)
+	s := l.Open(t, nfq.Config{})
 	require.Len(t, s.Queues(), 4)
-	l.serveMerged(t, s)
+	serveMerged(t, l, s)
 }
 
 // serveMerged consumes s through its shared channel while every source
 // sends, checks that every packet went through once, and closes s.
-func (l *fanoutLab) serveMerged(t *testing.T, s *nfq.QueueSet) {
+func serveMerged(t *testing.T, l *lab.Fanout, s *nfq.QueueSet) {
 	t.Helper()
 	ch, err := s.Packets(context.Background())
 	require.NoError(t, err)
@@ -180,10 +89,10 @@ func (l *fanoutLab) serveMerged(t *testing.T, s *nfq.QueueSet) {
 			}
 		}
 	}()
-	total := fanoutSources * fanoutRounds
-	assert.Equal(t, total, l.sendAll(t, fanoutRounds), "every datagram arrived, once")
+	total := lab.FanoutSources * fanoutRounds
+	assert.Equal(t, total, l.SendAll(t, fanoutRounds), "every datagram arrived, once")
 	mu.Lock()
-	l.check(t, s, total, seen)
+	checkFanout(t, l, s, total, seen)
 	mu.Unlock()
 	require.NoError(t, s.Close())
 	select {
@@ -196,8 +105,8 @@ func (l *fanoutLab) serveMerged(t *testing.T, s *nfq.QueueSet) {
 
 func TestQueueSetPerQueueChannels(t *testing.T) {
 	t.Parallel()
-	l := newFanoutLab(t)
-	s := l.open(t, nfq.Config{})
+	l := lab.NewFanout(t)
+	s := l.Open(t, nfq.Config{})
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	seen := map[uint16]int{}
@@ -224,10 +133,10 @@ func TestQueueSetPerQueueChannels(t *testing.T) {
 	_, err := s.Packets(context.Background())
 	assert.True(t, errors.Is(err, nfq.ErrBusy), "the queues have their consumers: %v", err)
 
-	total := fanoutSources * fanoutRounds
-	assert.Equal(t, total, l.sendAll(t, fanoutRounds), "every datagram arrived, once")
+	total := lab.FanoutSources * fanoutRounds
+	assert.Equal(t, total, l.SendAll(t, fanoutRounds), "every datagram arrived, once")
 	mu.Lock()
-	l.check(t, s, total, seen)
+	checkFanout(t, l, s, total, seen)
 	mu.Unlock()
 	require.NoError(t, s.Close())
 	wg.Wait()
@@ -237,8 +146,8 @@ func TestQueueSetPerQueueChannels(t *testing.T) {
 
 func TestQueueSetRun(t *testing.T) {
 	t.Parallel()
-	l := newFanoutLab(t)
-	s := l.open(t, nfq.Config{})
+	l := lab.NewFanout(t)
+	s := l.Open(t, nfq.Config{})
 	var mu sync.Mutex
 	seen := map[uint16]int{}
 	var failed, concurrent, maxConcurrent atomic.Int32
@@ -258,10 +167,10 @@ func TestQueueSetRun(t *testing.T) {
 			concurrent.Add(-1)
 		})
 	}()
-	total := fanoutSources * fanoutRounds
-	assert.Equal(t, total, l.sendAll(t, fanoutRounds), "every datagram arrived, once")
+	total := lab.FanoutSources * fanoutRounds
+	assert.Equal(t, total, l.SendAll(t, fanoutRounds), "every datagram arrived, once")
 	mu.Lock()
-	l.check(t, s, total, seen)
+	checkFanout(t, l, s, total, seen)
 	mu.Unlock()
 	cancel()
 	select {
@@ -283,40 +192,40 @@ func TestQueueSetRun(t *testing.T) {
 // own queue that never comes.
 func TestQueueSetSharedChannelFlushesEveryQueuesVerdicts(t *testing.T) {
 	t.Parallel()
-	l := newFanoutLab(t)
-	s := l.open(t, nfq.Config{})
+	l := lab.NewFanout(t)
+	s := l.Open(t, nfq.Config{})
 	ch, err := s.Packets(context.Background())
 	require.NoError(t, err)
 
 	// Find two sources whose flows land on different queues.
 	srcOf := map[uint16]int{}
-	for i := 0; i < fanoutSources && len(srcOf) < 2; i++ {
-		_, err := fmt.Fprintf(l.conns[i], "probe %d", i)
+	for i := 0; i < lab.FanoutSources && len(srcOf) < 2; i++ {
+		_, err := fmt.Fprintf(l.Conns[i], "probe %d", i)
 		require.NoError(t, err)
-		p := recvPacket(t, ch)
+		p := lab.RecvPacket(t, ch)
 		if _, ok := srcOf[p.Queue]; !ok {
 			srcOf[p.Queue] = i
 		}
 		require.NoError(t, p.Accept())
 	}
 	require.Len(t, srcOf, 2, "the sources cover two queues")
-	require.Len(t, netnstest.ReadUDP(l.recv, len(srcOf)+fanoutSources, 300*time.Millisecond), 0+countProbes(srcOf), "probes arrived")
+	require.Len(t, netnstest.ReadUDP(l.Recv, len(srcOf)+lab.FanoutSources, 300*time.Millisecond), 0+countProbes(srcOf), "probes arrived")
 
 	var srcs []int
 	for _, i := range srcOf {
 		srcs = append(srcs, i)
 	}
 	for _, i := range srcs {
-		_, err := fmt.Fprintf(l.conns[i], "pair %d", i)
+		_, err := fmt.Fprintf(l.Conns[i], "pair %d", i)
 		require.NoError(t, err)
 	}
 	require.Eventually(t, func() bool { return len(ch) == 2 }, 3*time.Second, 5*time.Millisecond, "both packets wait in the channel")
-	a := recvPacket(t, ch)
+	a := lab.RecvPacket(t, ch)
 	require.NoError(t, a.Accept()) // the other packet is still in the channel: this one waits
-	b := recvPacket(t, ch)
+	b := lab.RecvPacket(t, ch)
 	require.NotEqual(t, a.Queue, b.Queue)
 	require.NoError(t, b.Accept())
-	got := stringsOf(netnstest.ReadUDP(l.recv, 2, time.Second))
+	got := stringsOf(netnstest.ReadUDP(l.Recv, 2, time.Second))
 	assert.ElementsMatch(t, []string{fmt.Sprintf("pair %d", srcs[0]), fmt.Sprintf("pair %d", srcs[1])}, got,
 		"both verdicts left without waiting for more traffic")
 }
@@ -342,7 +251,7 @@ func TestOpenRangeErrors(t *testing.T) {
 	// A queue in the middle of the range is taken: the error names it and
 	// the queues opened before it are closed again.
 	ns := netnstest.New(t)
-	first := newQueueRange(3)
+	first := lab.QueueRange(3)
 	taken := openIn(t, ns, nfq.Config{Queue: first + 1})
 	ns.Do(t, func() { _, err = nfq.OpenRange(first, first+2, nfq.Config{}) })
 	require.True(t, errors.Is(err, nfq.ErrQueueInUse), "%v", err)
@@ -358,14 +267,14 @@ func TestOpenRangeErrors(t *testing.T) {
 // caller's goroutine; the packet gets the default verdict.
 func TestQueueSetRunPanicClosesTheSet(t *testing.T) {
 	t.Parallel()
-	l := newFanoutLab(t)
-	s := l.open(t, nfq.Config{DefaultVerdict: nfq.Accept})
+	l := lab.NewFanout(t)
+	s := l.Open(t, nfq.Config{DefaultVerdict: nfq.Accept})
 	done := make(chan any, 1)
 	go func() {
 		defer func() { done <- recover() }()
 		s.Run(context.Background(), func(p *nfq.Packet) { panic("boom") })
 	}()
-	_, err := fmt.Fprint(l.conns[0], "one")
+	_, err := fmt.Fprint(l.Conns[0], "one")
 	require.NoError(t, err)
 	select {
 	case v := <-done:
@@ -373,7 +282,7 @@ func TestQueueSetRunPanicClosesTheSet(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after the panic")
 	}
-	assert.Equal(t, []string{"one"}, stringsOf(netnstest.ReadUDP(l.recv, 1, time.Second)), "the default verdict accepted it")
+	assert.Equal(t, []string{"one"}, stringsOf(netnstest.ReadUDP(l.Recv, 1, time.Second)), "the default verdict accepted it")
 	for _, q := range s.Queues() {
 		_, err := q.Packets(context.Background())
 		assert.True(t, errors.Is(err, nfq.ErrClosed), "queue %d: %v", q.Num(), err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -47,7 +48,7 @@ func TestEveryPacketGetsExactlyOneVerdict(t *testing.T) {
 			seen, refused := 0, 0     // packets handed out; verdicts refused with ErrClosed
 			var stopOnce sync.Once
 			consume := func(p *nfq.Packet) {
-				n, err := strconv.Atoi(string(udpPayload(t, p.Payload)))
+				n, err := strconv.Atoi(string(lab.UDPPayload(t, p.Payload)))
 				require.NoError(t, err)
 				if n%3 == 0 {
 					err = p.Drop()
@@ -96,7 +97,7 @@ func TestEveryPacketGetsExactlyOneVerdict(t *testing.T) {
 				defer mu.Unlock()
 				return len(dropped)
 			})
-			within(t, hang, "the consumer's end", consumed)
+			lab.Within(t, hang, "the consumer's end", consumed)
 			// The rest of the stream goes on after the queue's end.
 			for deadline := time.Now().Add(hang); l.sent() < total && time.Now().Before(deadline); {
 				time.Sleep(time.Millisecond)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -69,8 +70,8 @@ func TestSetCopyModeWhilePacketsWait(t *testing.T) {
 		require.NoError(t, q.SetCopyMode(nfq.CopyPacket, 0), "IPv4 length %d", 28+len(payload))
 		ch, err := q.Packets(context.Background())
 		require.NoError(t, err)
-		p := recvPacket(t, ch)
-		assert.Equal(t, payload, string(udpPayload(t, p.Payload)))
+		p := lab.RecvPacket(t, ch)
+		assert.Equal(t, payload, string(lab.UDPPayload(t, p.Payload)))
 		require.NoError(t, p.Accept())
 		assert.Equal(t, []string{payload}, l.waitOthers(1, hang))
 		require.NoError(t, q.Close())
@@ -123,7 +124,7 @@ func TestSetCopyModeOnAnOverflowedSocket(t *testing.T) {
 	ch, err := q.Packets(context.Background())
 	require.NoError(t, err)
 	for i := uint64(0); i < kq.Waiting; i++ {
-		require.NoError(t, recvPacket(t, ch).Accept())
+		require.NoError(t, lab.RecvPacket(t, ch).Accept())
 	}
 	got := errs.wait(t, 1)
 	assert.ErrorIs(t, got[0], nfq.ErrOverrun)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -77,7 +78,7 @@ func TestVerdictForAPacketTheKernelFlushed(t *testing.T) {
 	require.NoError(t, err)
 
 	l.sendN(t, 1)
-	p := recvPacket(t, ch)
+	p := lab.RecvPacket(t, ch)
 	kq, _ := l.kernelQueue(t)
 	require.Equal(t, uint64(1), kq.Waiting)
 	flushQueuedPackets(t, l)
@@ -96,7 +97,7 @@ func TestVerdictForAPacketTheKernelFlushed(t *testing.T) {
 	// The loop goes on.
 	l.sendN(t, 3)
 	for i := 0; i < 3; i++ {
-		require.NoError(t, recvPacket(t, ch).Accept())
+		require.NoError(t, lab.RecvPacket(t, ch).Accept())
 	}
 	assert.Equal(t, 3, l.waitArrived(3, hang, 50*time.Millisecond))
 	assert.Len(t, errs.all(), 1, "nothing else went wrong")

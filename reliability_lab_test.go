@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -48,7 +49,7 @@ type relLab struct {
 func newRelLab(t *testing.T, bypass bool) *relLab {
 	t.Helper()
 	ns := netnstest.New(t)
-	l := &relLab{ns: ns, queue: newQueueNum(), arrived: map[int]int{}, arrivedAt: map[int]time.Time{},
+	l := &relLab{ns: ns, queue: lab.QueueNum(), arrived: map[int]int{}, arrivedAt: map[int]time.Time{},
 		change: make(chan struct{}, 1), stopped: make(chan struct{})}
 	l.recv = ns.ListenUDP(t, "127.0.0.1:0")
 	forceBuffer(t, l.recv, unix.SO_RCVBUFFORCE, 16<<20) // the receiver must never be where packets get lost
@@ -282,16 +283,4 @@ func forceBuffer(t *testing.T, c *net.UDPConn, opt, n int) {
 		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, opt, n)
 	}))
 	require.NoError(t, serr)
-}
-
-// within waits for done, failing the test with every goroutine's stack if
-// it takes longer than d: a hang there is a deadlock.
-func within(t *testing.T, d time.Duration, what string, done <-chan struct{}) {
-	t.Helper()
-	select {
-	case <-done:
-	case <-time.After(d):
-		buf := make([]byte, 1<<20)
-		t.Fatalf("%s did not finish within %v (deadlock?):\n%s", what, d, buf[:runtime.Stack(buf, true)])
-	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,7 +30,7 @@ func TestEveryMethodAfterClose(t *testing.T) {
 	ch, err := q.Packets(context.Background())
 	require.NoError(t, err)
 	l.sendN(t, 1)
-	held := recvPacket(t, ch)
+	held := lab.RecvPacket(t, ch)
 	require.NoError(t, q.Close())
 	_, ok := <-ch
 	assert.False(t, ok, "the channel is closed")
@@ -90,7 +91,7 @@ func TestReplacementPayloadAtAndOverTheLimit(t *testing.T) {
 	ch, err := q.Packets(context.Background())
 	require.NoError(t, err)
 	l.sendN(t, 1)
-	p := recvPacket(t, ch)
+	p := lab.RecvPacket(t, ch)
 
 	err = p.AcceptWithPayload(make([]byte, nfq.MaxPayloadLen+1))
 	require.ErrorIs(t, err, nfq.ErrPayloadTooLarge)
@@ -101,7 +102,7 @@ func TestReplacementPayloadAtAndOverTheLimit(t *testing.T) {
 	assert.Equal(t, uint64(1), kq.Waiting, "the packet still waits for its verdict")
 
 	body := bytes.Repeat([]byte{'x'}, nfq.MaxPayloadLen-28) // IPv4 and UDP headers take 28
-	largest := rewriteUDPv4(t, p.Payload, body)
+	largest := lab.RewriteUDPv4(t, p.Payload, body)
 	require.Len(t, largest, nfq.MaxPayloadLen)
 	require.NoError(t, p.AcceptWithPayload(largest))
 	got := l.waitOthers(1, hang)
@@ -155,7 +156,7 @@ func closeWithin(t *testing.T, c interface{ Close() error }) {
 		defer close(done)
 		assert.NoError(t, c.Close())
 	}()
-	within(t, hang, "Close", done)
+	lab.Within(t, hang, "Close", done)
 }
 
 // consumer is what Queue and QueueSet have in common.
@@ -188,25 +189,25 @@ func TestNilContextIsRefusedAndTheQueueStaysUsable(t *testing.T) {
 	ch, err := q.Packets(context.Background())
 	require.NoError(t, err, "the queue still takes its one consumer")
 	l.sendN(t, 1)
-	require.NoError(t, recvPacket(t, ch).Accept())
+	require.NoError(t, lab.RecvPacket(t, ch).Accept())
 	assert.Equal(t, 1, l.waitArrived(1, hang, 0))
 	closeWithin(t, q)
 }
 
 func TestNilContextIsRefusedByAQueueSet(t *testing.T) {
 	t.Parallel()
-	l := newFanoutLab(t)
+	l := lab.NewFanout(t)
 	var s *nfq.QueueSet
 	var err error
-	l.ns.Do(t, func() { s, err = nfq.OpenRange(l.first, l.last, nfq.Config{}) })
+	l.NS.Do(t, func() { s, err = nfq.OpenRange(l.First, l.Last, nfq.Config{}) })
 	require.NoError(t, err)
 	refusesNilContext(t, s)
 	ch, err := s.Packets(context.Background())
 	require.NoError(t, err, "the set still takes its one consumer")
-	_, err = l.conns[0].Write([]byte("after the refusal"))
+	_, err = l.Conns[0].Write([]byte("after the refusal"))
 	require.NoError(t, err)
-	require.NoError(t, recvPacket(t, ch).Accept())
-	assert.Len(t, netnstest.ReadUDP(l.recv, 1, hang), 1)
+	require.NoError(t, lab.RecvPacket(t, ch).Accept())
+	assert.Len(t, netnstest.ReadUDP(l.Recv, 1, hang), 1)
 	closeWithin(t, s)
 }
 
@@ -262,7 +263,7 @@ func TestReplacementShorterThanTheIPHeaderIsRefused(t *testing.T) {
 		name   string
 		header int
 	}{{"plain", 20}, {"with options", 24}} {
-		p := recvPacket(t, ch)
+		p := lab.RecvPacket(t, ch)
 		require.Equal(t, c.header, int(p.Payload[0]&0x0f)*4, c.name)
 		for n := 1; n < c.header; n++ {
 			err := p.AcceptWithPayload(p.Payload[:n])

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
+	"github.com/nfq-go/nfq/internal/leaktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -87,7 +89,7 @@ type noCapReport struct {
 
 func openNoCap(n uint16) int {
 	r := noCapReport{CapEff: capEff()}
-	before := takeResources()
+	before := leaktest.Take()
 	q, err := nfq.Open(nfq.Config{Queue: n})
 	if err == nil {
 		q.Close()
@@ -98,8 +100,8 @@ func openNoCap(n uint16) int {
 	r.NoPermission = errors.Is(err, nfq.ErrNoPermission)
 	r.Permission = errors.Is(err, os.ErrPermission)
 	r.InUse = errors.Is(err, nfq.ErrQueueInUse)
-	r.LeakedFDs = newFDs(before, takeResources())
-	r.Goroutines = [2]int{before.goroutines, runtime.NumGoroutine()}
+	r.LeakedFDs = leaktest.NewFDs(before, leaktest.Take())
+	r.Goroutines = [2]int{before.Goroutines, runtime.NumGoroutine()}
 	json.NewEncoder(os.Stdout).Encode(r)
 	return 0
 }
@@ -190,7 +192,7 @@ func TestQueueHeldByAnotherProcess(t *testing.T) {
 	require.NoError(t, err)
 	l.sendN(t, 2)
 	for i := 0; i < 2; i++ {
-		require.NoError(t, recvPacket(t, ch).Accept())
+		require.NoError(t, lab.RecvPacket(t, ch).Accept())
 	}
 	assert.Equal(t, 5, l.waitArrived(5, hang, 0))
 }

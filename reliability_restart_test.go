@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,7 +43,7 @@ func TestRestartUnderTrafficLosesNothing(t *testing.T) {
 		}()
 		time.Sleep(time.Duration(i%4) * 250 * time.Microsecond)
 		require.NoError(t, q.Close())
-		within(t, hang, "consumer end", done)
+		lab.Within(t, hang, "consumer end", done)
 	}
 	stopLoad()
 	sent := l.sent()

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
+	"github.com/nfq-go/nfq/internal/leaktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -43,7 +45,7 @@ func TestShutdownUnderLoadRounds(t *testing.T) {
 
 	var opened, collected atomic.Int64
 	roundStart := make([]int, 0, rounds)
-	before := takeResources()
+	before := leaktest.Take()
 	start := time.Now()
 	for i := 0; i < rounds && !t.Failed(); i++ {
 		end := shutdownEndings[i%len(shutdownEndings)]
@@ -90,7 +92,7 @@ func TestShutdownUnderLoadRounds(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	assert.Equal(t, opened.Load(), collected.Load(), "queues still reachable after Close (cgo handle not deleted?)")
-	assert.Empty(t, leakedSince(before, 5*time.Second), "resources left behind by %d rounds", rounds)
+	assert.Empty(t, leaktest.Since(before, 5*time.Second), "resources left behind by %d rounds", rounds)
 	t.Logf("%d rounds (%d endings) in %v, %.2f ms per round; %d packets sent, all arrived",
 		rounds, len(shutdownEndings), elapsed.Round(time.Millisecond),
 		float64(elapsed.Microseconds())/1000/float64(rounds), sent)
@@ -137,10 +139,10 @@ func closeWhileConsuming(t *testing.T, l *relLab, q *nfq.Queue) {
 			}
 		}
 	}()
-	within(t, hang, "first packet", first)
+	lab.Within(t, hang, "first packet", first)
 	l.sendN(t, 2) // still in flight during Close
 	require.NoError(t, q.Close())
-	within(t, hang, "consumer end", done)
+	lab.Within(t, hang, "consumer end", done)
 }
 
 func closeDuringCallback(t *testing.T, l *relLab, q *nfq.Queue) {
@@ -156,7 +158,7 @@ func closeDuringCallback(t *testing.T, l *relLab, q *nfq.Queue) {
 			acceptOrClosed(t, p) // races with Close
 		})
 	}()
-	within(t, hang, "first callback", inside)
+	lab.Within(t, hang, "first callback", inside)
 	require.NoError(t, q.Close())
 	select {
 	case err := <-errc:
@@ -170,7 +172,7 @@ func closeWhileHolding(t *testing.T, l *relLab, q *nfq.Queue) {
 	ch, err := q.Packets(context.Background())
 	require.NoError(t, err)
 	l.sendN(t, 3)
-	held := []*nfq.Packet{recvPacket(t, ch), recvPacket(t, ch)}
+	held := []*nfq.Packet{lab.RecvPacket(t, ch), lab.RecvPacket(t, ch)}
 	require.NoError(t, q.Close())
 	for _, p := range held {
 		require.ErrorIs(t, p.Accept(), nfq.ErrClosed, "a held packet had the default verdict")
@@ -186,7 +188,7 @@ func cancelPackets(t *testing.T, l *relLab, q *nfq.Queue) {
 	ch, err := q.Packets(ctx)
 	require.NoError(t, err)
 	l.sendN(t, 4)
-	acceptOrClosed(t, recvPacket(t, ch))
+	acceptOrClosed(t, lab.RecvPacket(t, ch))
 	cancel()
 	done := make(chan struct{})
 	go func() {
@@ -195,7 +197,7 @@ func cancelPackets(t *testing.T, l *relLab, q *nfq.Queue) {
 			acceptOrClosed(t, p)
 		}
 	}()
-	within(t, hang, "channel close after cancel", done)
+	lab.Within(t, hang, "channel close after cancel", done)
 }
 
 func cancelRun(t *testing.T, l *relLab, q *nfq.Queue) {
@@ -213,7 +215,7 @@ func cancelRun(t *testing.T, l *relLab, q *nfq.Queue) {
 			}
 		})
 	}()
-	within(t, hang, "first callback", first)
+	lab.Within(t, hang, "first callback", first)
 	cancel()
 	select {
 	case err := <-errc:

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
+	"github.com/nfq-go/nfq/internal/leaktest"
 	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,7 +38,7 @@ func TestSoak(t *testing.T) {
 	send := ns.DialUDP(t, recv.LocalAddr().String())
 	forceBuffer(t, recv, unix.SO_RCVBUFFORCE, 16<<20)
 	forceBuffer(t, send, unix.SO_SNDBUFFORCE, 16<<20)
-	queue := newQueueNum()
+	queue := lab.QueueNum()
 	ns.Exec(t, "iptables", "-A", "OUTPUT", "-p", "udp", "--dport",
 		strconv.Itoa(recv.LocalAddr().(*net.UDPAddr).Port), "-j", "NFQUEUE", "--queue-num",
 		strconv.Itoa(int(queue)), "--queue-bypass")
@@ -106,7 +108,7 @@ func TestSoak(t *testing.T) {
 	}
 
 	start := time.Now()
-	before := takeResources()
+	before := leaktest.Take()
 	q, done := open()
 	restarts := 0
 	var rssWarm, rssMax, sentWarm uint64
@@ -144,7 +146,7 @@ func TestSoak(t *testing.T) {
 	assert.Equal(t, sent.Load(), arrived.Load(), "every packet arrived")
 	allowed := rssWarm + max(rssWarm/10, 8<<20)
 	assert.LessOrEqual(t, rssEnd, allowed, "resident memory grew after the warm-up")
-	assert.Empty(t, leakedSince(before, 5*time.Second))
+	assert.Empty(t, leaktest.Since(before, 5*time.Second))
 }
 
 func envDuration(t *testing.T, name string, def time.Duration) time.Duration {

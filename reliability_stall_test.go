@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -105,7 +106,7 @@ func TestCloseFromOnErrorRightAfterAnOverrunIsPrompt(t *testing.T) {
 			case <-time.After(hang):
 				t.Fatal("OnError was not called with the overrun")
 			}
-			within(t, hang, "the channel's end", consumed)
+			lab.Within(t, hang, "the channel's end", consumed)
 			checkClosedAfterOverrun(t, l, q, def, kq)
 		})
 	}
@@ -128,7 +129,7 @@ func TestCloseDuringASlowOnErrorIsPrompt(t *testing.T) {
 			defer q.Close()
 			kq := overflow(t, l)
 			consumed := acceptAll(t, q)
-			within(t, hang, "OnError with the overrun", inside)
+			lab.Within(t, hang, "OnError with the overrun", inside)
 			start := time.Now()
 			require.NoError(t, q.Close())
 			took := time.Since(start)
@@ -136,7 +137,7 @@ func TestCloseDuringASlowOnErrorIsPrompt(t *testing.T) {
 			t.Logf("Close during OnError: %v", took)
 			checkClosedAfterOverrun(t, l, q, def, kq)
 			close(release)
-			within(t, hang, "the channel's end", consumed)
+			lab.Within(t, hang, "the channel's end", consumed)
 		})
 	}
 }
@@ -176,7 +177,7 @@ func TestSetCopyModeFromOnErrorRightAfterAnOverrun(t *testing.T) {
 	assert.Equal(t, int(kq.Waiting), l.waitArrived(int(kq.Waiting), hang, 50*time.Millisecond),
 		"every packet the kernel held was delivered and accepted")
 	require.NoError(t, q.Close())
-	within(t, hang, "the channel's end", consumed)
+	lab.Within(t, hang, "the channel's end", consumed)
 	st := q.Stats()
 	assert.Equal(t, kq.Waiting, st.Verdicts)
 	assert.Zero(t, st.DefaultVerdicts)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -73,9 +74,9 @@ func heldLastOfBurstParking(t *testing.T, l *relLab) {
 func heldLastOfBurstWith(t *testing.T, l *relLab, cfg nfq.Config) {
 	ch := burstInChannel(t, l, cfg)
 	for range 9 {
-		require.NoError(t, recvPacket(t, ch).Accept())
+		require.NoError(t, lab.RecvPacket(t, ch).Accept())
 	}
-	held := recvPacket(t, ch)
+	held := lab.RecvPacket(t, ch)
 	assert.Equal(t, 9, l.waitArrived(9, verdictBound+boundSlack, 0), "the accepted packets arrived while the last one is held")
 	assert.False(t, l.has(9), "the held packet waits for its verdict")
 	require.NoError(t, held.Accept())
@@ -86,10 +87,10 @@ func heldLastOfBurstWith(t *testing.T, l *relLab, cfg nfq.Config) {
 // reads the rest: the verdict it gave leaves meanwhile.
 func busyBeforeReadingTheRest(t *testing.T, l *relLab) {
 	ch := burstInChannel(t, l, nfq.Config{})
-	require.NoError(t, recvPacket(t, ch).Accept())
+	require.NoError(t, lab.RecvPacket(t, ch).Accept())
 	assert.Equal(t, 1, l.waitArrived(1, verdictBound+boundSlack, 0), "the verdict left while the consumer is busy")
 	for range 9 {
-		require.NoError(t, recvPacket(t, ch).Accept())
+		require.NoError(t, lab.RecvPacket(t, ch).Accept())
 	}
 	assert.Equal(t, 10, l.waitArrived(10, hang, 0))
 }
@@ -115,10 +116,10 @@ func slowCallbacksInABatch(t *testing.T, l *relLab) {
 			acceptOrClosed(t, p)
 		})
 	}()
-	within(t, hang, "the first slow callback", inside[0])
+	lab.Within(t, hang, "the first slow callback", inside[0])
 	time.Sleep(10 * verdictBound) // slow: the verdicts before it are due when it returns
 	close(release[0])
-	within(t, hang, "the second slow callback", inside[1])
+	lab.Within(t, hang, "the second slow callback", inside[1])
 	assert.Equal(t, 6, l.waitArrived(6, verdictBound+boundSlack, 0),
 		"the verdicts up to the first slow callback left while the second runs")
 	close(release[1])
@@ -150,11 +151,11 @@ func handedOffLastOfBatch(t *testing.T, l *relLab) {
 			}()
 		})
 	}()
-	within(t, hang, "the hand-off", handed)
+	lab.Within(t, hang, "the hand-off", handed)
 	assert.Equal(t, 9, l.waitArrived(9, verdictBound+boundSlack, 0), "the accepted packets arrived while the last one is held")
 	assert.False(t, l.has(9))
 	close(release)
-	within(t, hang, "the held packet's verdict", decided)
+	lab.Within(t, hang, "the held packet's verdict", decided)
 	assert.Equal(t, 10, l.waitArrived(10, hang, 0))
 	require.NoError(t, q.Close())
 	require.NoError(t, <-done)
@@ -197,12 +198,12 @@ func TestHeldPacketHoldsBackNoOtherVerdictWithOneP(t *testing.T) {
 func TestWorkerPoolHoldingPacketsHoldsBackNoOtherVerdict(t *testing.T) {
 	t.Parallel()
 	const total, workers = 40, 4
-	l := newFanoutLab(t)
-	s := l.open(t, nfq.Config{})
+	l := lab.NewFanout(t)
+	s := l.Open(t, nfq.Config{})
 	ch, err := s.Packets(context.Background())
 	require.NoError(t, err)
 	for i := range total {
-		_, err := fmt.Fprintf(l.conns[i%fanoutSources], "packet %d", i)
+		_, err := fmt.Fprintf(l.Conns[i%lab.FanoutSources], "packet %d", i)
 		require.NoError(t, err)
 	}
 	waitQueued(t, ch, total)
@@ -226,12 +227,12 @@ func TestWorkerPoolHoldingPacketsHoldsBackNoOtherVerdict(t *testing.T) {
 			}
 		}()
 	}
-	within(t, hang, "every worker holding a packet", allHolding)
+	lab.Within(t, hang, "every worker holding a packet", allHolding)
 	accepted := 4 * workers // the packets taken before each worker's held one
-	got := netnstest.ReadUDP(l.recv, accepted, verdictBound+boundSlack)
+	got := netnstest.ReadUDP(l.Recv, accepted, verdictBound+boundSlack)
 	assert.Len(t, got, accepted, "the accepted packets arrived while every worker holds one")
 	close(release)
-	rest := netnstest.ReadUDP(l.recv, total-accepted, hang)
+	rest := netnstest.ReadUDP(l.Recv, total-accepted, hang)
 	assert.Len(t, rest, total-accepted, "the held packets and the rest arrived")
 	require.NoError(t, s.Close())
 	wg.Wait()
@@ -259,7 +260,7 @@ func TestRandomHoldsEveryVerdictLeavesWithinTheBound(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 2)) // the same holds every run
 		read := 0
 		for p := range ch {
-			n, err := strconv.Atoi(string(udpPayload(t, p.Payload)))
+			n, err := strconv.Atoi(string(lab.UDPPayload(t, p.Payload)))
 			require.NoError(t, err)
 			verdicts.Add(1)
 			time.AfterFunc(time.Duration(rng.Int64N(int64(maxHold))), func() {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/stretchr/testify/require"
 )
 
@@ -77,7 +78,7 @@ func testPacket(version int, proto uint8, payload string, opts []byte, ext ...ex
 	if proto == nfq.ProtoUDP {
 		at = l4 + 6
 	}
-	sum := ^checksum(b[l4:], pseudoSum(b, proto, len(b)-l4))
+	sum := ^lab.Checksum(b[l4:], pseudoSum(b, proto, len(b)-l4))
 	if sum == 0 && proto == nfq.ProtoUDP {
 		sum = 0xffff
 	}
@@ -118,7 +119,7 @@ func ipPacket(version int, proto uint8, opts, seg []byte, ext ...ext6) ([]byte, 
 	b = append(b, seg...)
 	if version == 4 {
 		binary.BigEndian.PutUint16(b[2:], uint16(len(b)))
-		binary.BigEndian.PutUint16(b[10:], ^checksum(b[:l4], 0))
+		binary.BigEndian.PutUint16(b[10:], ^lab.Checksum(b[:l4], 0))
 	} else {
 		binary.BigEndian.PutUint16(b[4:], uint16(len(b)-40))
 	}
@@ -130,25 +131,11 @@ func ipPacket(version int, proto uint8, opts, seg []byte, ext ...ext6) ([]byte, 
 func pseudoSum(b []byte, proto uint8, l int) uint32 {
 	var s uint32
 	if b[0]>>4 == 4 {
-		s = uint32(checksum(b[12:20], 0))
+		s = uint32(lab.Checksum(b[12:20], 0))
 	} else {
-		s = uint32(checksum(b[8:40], 0))
+		s = uint32(lab.Checksum(b[8:40], 0))
 	}
 	return s + uint32(proto) + uint32(l)
-}
-
-// checksum adds b to the ones' complement sum sum and folds it.
-func checksum(b []byte, sum uint32) uint16 {
-	for ; len(b) >= 2; b = b[2:] {
-		sum += uint32(binary.BigEndian.Uint16(b))
-	}
-	if len(b) == 1 {
-		sum += uint32(b[0]) << 8
-	}
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	return uint16(sum)
 }
 
 // checkPacket verifies pkt the way a receiving stack does, without the
@@ -159,7 +146,7 @@ func checkPacket(t *testing.T, pkt []byte, l4 int) []byte {
 	var proto uint8
 	if pkt[0]>>4 == 4 {
 		require.Equal(t, len(pkt), int(binary.BigEndian.Uint16(pkt[2:])), "IPv4 total length")
-		require.Equal(t, uint16(0xffff), checksum(pkt[:int(pkt[0]&0xf)*4], 0), "IPv4 header checksum")
+		require.Equal(t, uint16(0xffff), lab.Checksum(pkt[:int(pkt[0]&0xf)*4], 0), "IPv4 header checksum")
 		proto = pkt[9]
 	} else {
 		require.Equal(t, len(pkt)-40, int(binary.BigEndian.Uint16(pkt[4:])), "IPv6 payload length")
@@ -172,10 +159,10 @@ func checkPacket(t *testing.T, pkt []byte, l4 int) []byte {
 			return seg[8:] // sent without a checksum
 		}
 		require.NotZero(t, binary.BigEndian.Uint16(seg[6:]), "a computed UDP checksum is never sent as 0")
-		require.Equal(t, uint16(0xffff), checksum(seg, pseudoSum(pkt, proto, len(seg))), "UDP checksum")
+		require.Equal(t, uint16(0xffff), lab.Checksum(seg, pseudoSum(pkt, proto, len(seg))), "UDP checksum")
 		return seg[8:]
 	}
-	require.Equal(t, uint16(0xffff), checksum(seg, pseudoSum(pkt, proto, len(seg))), "TCP checksum")
+	require.Equal(t, uint16(0xffff), lab.Checksum(seg, pseudoSum(pkt, proto, len(seg))), "TCP checksum")
 	return seg[int(seg[12]>>4)*4:]
 }
 
