@@ -18,7 +18,7 @@ import (
 )
 
 // Queue flags, each shown by its effect on real packets. Fail-open is in
-// reliability_overload_test.go.
+// internal/scenario/overload_test.go.
 
 func TestUIDGIDFlagNamesTheSendingProcess(t *testing.T) {
 	t.Parallel()

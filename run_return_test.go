@@ -13,6 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// hang is how long a Run may take to return before the test calls it a
+// deadlock.
+const hang = 10 * time.Second
+
 // runResult runs fn (a Run call) on a goroutine and waits for its error.
 func runResult(t *testing.T, run func() error) <-chan error {
 	t.Helper()

@@ -1,6 +1,6 @@
 //go:build linux && cgo
 
-package nfq_test
+package scenario_test
 
 import (
 	"bufio"
