@@ -146,12 +146,13 @@ struct nfqgo_queue *nfqgo_open(uint16_t num, uintptr_t handle, uint8_t mode, uin
 		return fail(q, 0, err, stage, "bind netlink socket");
 	q->fixed.fd = mnl_socket_get_fd(q->fixed.nl);
 
-	if (rcvbuf > 0 && setsockopt(q->fixed.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0 &&
-	    setsockopt(q->fixed.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
+	int fd = q->fixed.fd;
+	if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
 		return fail(q, 0, err, stage, "set receive buffer size");
 	if (no_enobufs) {
 		int one = 1;
-		if (setsockopt(q->fixed.fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one)) < 0)
+		if (setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one)) < 0)
 			return fail(q, 0, err, stage, "set NETLINK_NO_ENOBUFS");
 	}
 

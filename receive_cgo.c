@@ -161,4 +161,7 @@ int nfqgo_dispatch(struct nfqgo_queue *q, const void *buf, int len)
 	return err;
 }
 
-uint64_t nfqgo_truncated(struct nfqgo_queue *q) { return __atomic_load_n(&q->rx.truncated, __ATOMIC_RELAXED); }
+uint64_t nfqgo_truncated(struct nfqgo_queue *q)
+{
+	return __atomic_load_n(&q->rx.truncated, __ATOMIC_RELAXED);
+}
