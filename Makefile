@@ -40,9 +40,10 @@ test: deps
 test-cgocheck: deps
 	GOEXPERIMENT=cgocheck2 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...
 
-# The package's tests under AddressSanitizer, which also reports C leaks.
+# The package's tests and the scenario suites under AddressSanitizer, which
+# also reports C leaks.
 test-asan: deps
-	$(GO) test -asan -count=1 -timeout $(TEST_TIMEOUT) .
+	$(GO) test -asan -count=1 -timeout $(TEST_TIMEOUT) . ./internal/scenario
 
 FUZZTIME ?= 10
 # Every fuzz target for FUZZTIME seconds each.
@@ -60,7 +61,8 @@ lint:
 
 # Builds (and vets, tests included) for platforms without cgo or Linux: the
 # stubs and build tags must keep the module compiling there. Then runs the
-# stub's own test without cgo.
+# tests of the package and the examples that need no cgo, without it: the
+# stubs' own tests and every test of pure Go logic.
 CROSS_TARGETS ?= linux/amd64 linux/arm64 darwin/arm64 darwin/amd64 windows/amd64 freebsd/amd64
 cross:
 	@for target in $(CROSS_TARGETS); do \
@@ -68,6 +70,7 @@ cross:
 	  CGO_ENABLED=0 GOOS=$${target%/*} GOARCH=$${target#*/} $(GO) build ./... || exit 1; \
 	  CGO_ENABLED=0 GOOS=$${target%/*} GOARCH=$${target#*/} $(GO) vet ./... || exit 1; \
 	done
+	CGO_ENABLED=0 $(GO) test -count=1 . ./examples/...
 	CGO_ENABLED=0 $(GO) test -count=1 -run '^TestOpenExplainsWhatThisBuildLacks$$' -v . | grep -q '^--- PASS'
 
 # Everything CI runs (about 10 minutes; root).

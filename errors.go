@@ -43,6 +43,10 @@ var (
 	ErrOverrun = errors.New("nfq: receive buffer overrun, packets were not delivered")
 )
 
+// ErrNoInterface: the queue's network namespace has no interface with the
+// index asked for (it went away, or the index is 0).
+var ErrNoInterface = errors.New("nfq: no such interface")
+
 // OpError describes a failed operation on a queue. It unwraps to the cause:
 // a syscall.Errno when the kernel or the C library reported one (so
 // errors.Is(err, os.ErrPermission) works for a missing privilege), and to

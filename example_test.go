@@ -74,16 +74,6 @@ func ExamplePacket_SetVerdict() {
 	p.SetVerdict(nfq.Accept, nfq.WithMark(7))
 }
 
-// Errors say what happened and unwrap to sentinels and errnos.
-func ExampleOpError() {
-	_, err := nfq.Open(nfq.Config{Queue: 3, CopyRange: 1 << 20})
-	fmt.Println(err)
-	fmt.Println(errors.Is(err, nfq.ErrInvalidConfig))
-	// Output:
-	// nfq: queue 3: open: invalid config: copy range 1048576 is over the kernel's limit of 65531 (MaxCopyRange); 0 copies whole packets
-	// true
-}
-
 // Send a packet on to queue 9; if nobody listens there, accept it.
 func ExampleToQueue() {
 	v := nfq.ToQueue(9, true)

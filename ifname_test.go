@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -34,7 +35,7 @@ func ifIndex(t *testing.T, ns *netnstest.NS, name string) uint32 {
 // namespaces, and still are the router's.
 func TestInterfaceNamesAreTheQueuesNamespaces(t *testing.T) {
 	t.Parallel()
-	queue := newQueueNum()
+	queue := lab.QueueNum()
 	wan, lan := fmt.Sprintf("nqwan%d", queue), fmt.Sprintf("nqlan%d", queue)
 	router, sender, dest := netnstest.New(t), netnstest.New(t), netnstest.New(t)
 	router.Exec(t, "ip", "link", "add", wan, "type", "veth", "peer", "name", "eth0", "netns", sender.Name)
@@ -63,7 +64,7 @@ func TestInterfaceNamesAreTheQueuesNamespaces(t *testing.T) {
 	_, err = send.Write([]byte("through"))
 	require.NoError(t, err)
 
-	p := recvPacket(t, ch)
+	p := lab.RecvPacket(t, ch)
 	require.Equal(t, nfq.HookPrerouting, p.Hook)
 	in, err := p.InDevName()
 	require.NoError(t, err)
@@ -76,7 +77,7 @@ func TestInterfaceNamesAreTheQueuesNamespaces(t *testing.T) {
 	assert.Empty(t, phys, "no bridge")
 	require.NoError(t, p.Accept())
 
-	p = recvPacket(t, ch)
+	p = lab.RecvPacket(t, ch)
 	require.Equal(t, nfq.HookForward, p.Hook)
 	in, err = p.InDevName()
 	require.NoError(t, err)

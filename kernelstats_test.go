@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,7 +42,7 @@ func TestStatsCountHeldPacketsAndVerdictKinds(t *testing.T) {
 	l.sendN(t, n)
 	held := make([]*nfq.Packet, n)
 	for i := range held {
-		held[i] = recvPacket(t, ch)
+		held[i] = lab.RecvPacket(t, ch)
 	}
 	k := kernelStats(t, q)
 	assert.Equal(t, uint32(n), k.QueueLen, "every held packet waits in the kernel")
@@ -51,7 +52,7 @@ func TestStatsCountHeldPacketsAndVerdictKinds(t *testing.T) {
 	assert.Equal(t, kernel.PortID, uint64(k.PortID))
 	assert.NotZero(t, k.PortID)
 
-	unused := newQueueNum() // nobody listens: bypass accepts
+	unused := lab.QueueNum() // nobody listens: bypass accepts
 	require.NoError(t, held[0].Accept())
 	require.NoError(t, held[1].Accept())
 	require.NoError(t, held[2].Drop())
@@ -126,7 +127,7 @@ func TestStatsReadTheQueuesOwnNamespace(t *testing.T) {
 	qb := openIn(t, nsB, nfq.Config{Queue: a.queue})
 	a.sendN(t, 3)
 	for range 3 {
-		recvPacket(t, cha)
+		lab.RecvPacket(t, cha)
 	}
 	_, err := sendB.Write([]byte("b"))
 	require.NoError(t, err)

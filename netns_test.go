@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -62,8 +63,8 @@ func TestOpenInNetNS(t *testing.T) {
 			require.NoError(t, err)
 			l.sendN(t, 3)
 			for i := range 3 {
-				p := recvPacket(t, ch)
-				assert.Equal(t, fmt.Sprintf("msg-%d", i), string(udpPayload(t, p.Payload)))
+				p := lab.RecvPacket(t, ch)
+				assert.Equal(t, fmt.Sprintf("msg-%d", i), string(lab.UDPPayload(t, p.Payload)))
 				name, err := p.OutDevName()
 				require.NoError(t, err)
 				assert.Equal(t, "lo", name, "interface names are the namespace's")
@@ -89,7 +90,7 @@ func TestOpenInNetNSRefusesBadPaths(t *testing.T) {
 		file:                               "not a network namespace",
 		"/proc/self/ns/mnt":                "not a network namespace",
 	} {
-		q := newQueueNum()
+		q := lab.QueueNum()
 		_, err := nfq.Open(nfq.Config{Queue: q, NetNS: path})
 		require.Error(t, err, path)
 		assert.ErrorIs(t, err, nfq.ErrInvalidConfig, path)
@@ -106,11 +107,11 @@ func TestOpenInNetNSRefusesBadPaths(t *testing.T) {
 // namespace, from a goroutine outside it.
 func TestOpenRangeInNetNS(t *testing.T) {
 	t.Parallel()
-	l := newFanoutLab(t)
-	s, err := nfq.OpenRange(l.first, l.last, nfq.Config{NetNS: "/run/netns/" + l.ns.Name})
+	l := lab.NewFanout(t)
+	s, err := nfq.OpenRange(l.First, l.Last, nfq.Config{NetNS: "/run/netns/" + l.NS.Name})
 	require.NoError(t, err)
 	defer s.Close()
-	l.serveMerged(t, s) // also compares with the namespace's kernel counters
+	serveMerged(t, l, s) // also compares with the namespace's kernel counters
 }
 
 // netnsOf is the namespace link of a task ("self", or "self/task/TID").

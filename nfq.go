@@ -7,6 +7,7 @@ package nfq
 #include <stdlib.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include "nfq_cgo.h"
+#include "parse_cgo.h"
 */
 import "C"
 
@@ -23,30 +24,31 @@ import (
 // Queue is an open NFQUEUE queue. Open one with Open, consume its packets
 // with Packets or Run, and Close it when done.
 type Queue struct {
+	// Set when the queue is opened, the same afterwards.
 	cfg    Config
-	c      *C.struct_nfqgo_queue
 	handle cgo.Handle
-
 	// poll is a duplicate of the netlink socket registered with the Go
 	// runtime's poller: the receive loop parks there, not in a blocking C
 	// call, and Close wakes it by closing the duplicate.
 	poll    *os.File
 	pollRaw syscall.RawConn
 	// wakeFD is an eventfd that ends the loop's wait in its own thread
-	// (threadwait.go); -1 until registerPoll.
+	// (threadwait.go); -1 until registerPoll. configure and Close post to
+	// it; Close closes it last, once nothing can use it any more.
 	wakeFD int
-	// wakeRequested is set by configure when it wakes the parked loop with
-	// a read deadline in the past, until the loop has woken.
-	wakeRequested atomic.Bool
-	lastYield     time.Duration // since monoEpoch, when the loop last yielded
-	// receivedAtWait is stats.received when the loop last waited.
-	receivedAtWait uint64
+	// kstats is opened with the queue, in its network namespace; see
+	// kernelstats.go.
+	kstats *kernelStatsFile
+	// set is the QueueSet the queue belongs to, or nil; set by OpenRange
+	// before the queue is consumed.
+	set *QueueSet
 
 	// Lock order: rx, then life, then vmu.
-	//
+
 	// rx is held by whoever reads the socket: the receive loop while it
-	// drains, configuration calls (the C library reads their ACK from the
-	// same socket) and Close. The fields below it are guarded by rx.
+	// drains, configuration calls (they read their answer from the same
+	// socket, and dispatch the packets they meet) and Close. It guards the
+	// C side's receive state (struct nfqgo_queue's rx) and the fields below.
 	rx      sync.Mutex
 	pending []*Packet // packets dispatched by C and not yet handed out
 	lastID  uint32    // id of the latest packet received
@@ -55,54 +57,63 @@ type Queue struct {
 	// dispatched after that are dropped by the kernel.
 	unbinding bool
 	alloc     packetAlloc
-	reader    reader // the receive loop's own state
 
-	// life guards the C state: read-held by every C call, write-held by
-	// Close while it tears the state down.
-	life   sync.RWMutex
-	closed atomic.Bool
+	// life guards c, the C state: read-held by every C call, write-held by
+	// Close while it tears the state down. Close sets closed before it
+	// takes life, so a call that holds life and finds closed unset may use
+	// c until it lets go.
+	life             sync.RWMutex
+	c                *C.struct_nfqgo_queue
+	truncatedAtClose uint64 // the C side's count, kept when c is freed
+	closed           atomic.Bool
 
-	// vmu guards the C side's buffer of verdict messages not yet sent, the
-	// fields below it and undecided. sendverdict.go says when a verdict
-	// leaves.
+	// vmu guards the C side's buffer of verdict messages not yet sent
+	// (struct nfqgo_queue's vmu) and the fields below. sendverdict.go says
+	// when a verdict leaves.
 	vmu       sync.Mutex
 	undecided undecided
 	vpending  int // verdict messages in the C side's buffer
 	// oldest is when, since monoEpoch, the oldest verdict in the buffer was
-	// given, or 0 when the buffer is empty; written with vmu held.
+	// given, or 0 when the buffer is empty; written with vmu held, read
+	// without it (flushDue).
 	oldest atomic.Int64
-	// away is set while the loop is inside OnError, where it cannot send
-	// verdicts: they leave at once then.
-	away atomic.Int32
-	// roomTimer keeps the deadline while the loop waits for room in the
-	// Packets channel; the loop's own.
-	roomTimer *time.Timer
-	// sendErr is the first failed send of buffered verdicts that the loop
-	// has not reported yet.
-	sendErr atomic.Pointer[OpError]
+
+	// Between the receive loop and the goroutines that give verdicts or
+	// configure the queue (sendverdict.go's rules): atomics, and a channel
+	// set before the loop starts.
+	//
 	// undelivered counts packets of the current batch not yet handed to
 	// the consumer; with len(ch) it tells whether the consumer caught up.
 	undelivered atomic.Int32
 	ch          chan *Packet // the Packets channel, nil with Run
+	// away is set while the loop is inside OnError, where it cannot send
+	// verdicts: they leave at once then.
+	away atomic.Int32
+	// sendErr is the first failed send of buffered verdicts that the loop
+	// has not reported yet.
+	sendErr atomic.Pointer[OpError]
+	// wakeRequested is set by configure when it wakes the parked loop with
+	// a read deadline in the past, until the loop has woken.
+	wakeRequested atomic.Bool
 
+	// The receive loop's own: only its goroutine uses them.
+	reader reader
+	// roomTimer keeps the deadline while the loop waits for room in the
+	// Packets channel.
+	roomTimer      *time.Timer
+	lastYield      time.Duration // since monoEpoch, when the loop last yielded
+	receivedAtWait uint64        // stats.received when the loop last waited
+
+	// Consuming and closing.
 	consuming atomic.Bool   // Packets or Run was called
 	chanMode  atomic.Bool   // Packets was called (q.ch is set)
+	inReport  atomic.Int32  // the loop is inside Config.OnError
 	done      chan struct{} // closed by Close
 	loopDone  chan struct{} // closed when the Packets goroutine has exited
-	inReport  atomic.Int32  // the loop is inside Config.OnError
 	closeOnce sync.Once
 	closeErr  error
 
-	truncatedAtClose uint64 // the C side's count, kept when it is freed; guarded by life
-
-	stats counters
-
-	// Opened with the queue, in its network namespace; see kernelstats.go.
-	kstats *kernelStatsFile
-
-	// set is the QueueSet the queue belongs to, or nil; set before the
-	// queue is consumed.
-	set *QueueSet
+	stats counters // atomics, updated by whoever counts
 }
 
 // Open binds queue cfg.Queue and configures it. The queue lives in the
@@ -123,9 +134,7 @@ func open(cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, &OpError{Op: "open", Queue: cfg.Queue, Err: err}
 	}
-	q := &Queue{cfg: cfg, wakeFD: -1, done: make(chan struct{}), loopDone: make(chan struct{})}
-	q.handle = cgo.NewHandle(q)
-
+	q := newQueue(cfg)
 	var cerr C.int
 	var stage *C.char
 	noENOBUFS := 0
@@ -163,6 +172,14 @@ func open(cfg Config) (*Queue, error) {
 	return q, nil
 }
 
+// newQueue returns a Queue for cfg (checked) with its cgo.Handle, not yet
+// bound to C state.
+func newQueue(cfg Config) *Queue {
+	q := &Queue{cfg: cfg, wakeFD: -1, done: make(chan struct{}), loopDone: make(chan struct{})}
+	q.handle = cgo.NewHandle(q)
+	return q
+}
+
 // registerPoll puts a duplicate of the socket in the Go runtime's poller,
 // and makes the eventfd that wakes the loop from a wait in its thread.
 func (q *Queue) registerPoll() error {
@@ -176,9 +193,9 @@ func (q *Queue) registerPoll() error {
 	}
 	fd := int(r)
 	// os.NewFile registers only a non-blocking descriptor with the poller.
-	// The flag belongs to the socket, shared with the C library, whose
-	// configuration calls wait for their ACK with a blocking read: set it
-	// for the registration only. The loop reads with MSG_DONTWAIT anyway.
+	// The flag belongs to the socket, which the C side uses too: set it for
+	// the registration only, and leave the socket as libmnl made it. Every
+	// read of the C side is MSG_DONTWAIT anyway.
 	if err := syscall.SetNonblock(fd, true); err != nil {
 		syscall.Close(fd)
 		return err

@@ -1,7 +1,10 @@
-/* C side of the nfq binding: owns the libnetfilter_queue handles of one
- * queue, receives and parses messages, and sends verdicts. Go holds a
- * struct nfqgo_queue pointer; C never holds Go pointers, only the integer
- * value of a runtime/cgo.Handle. */
+/* The C side of a queue, as Go calls it: one netlink socket and queue per
+ * struct nfqgo_queue (defined in queue_cgo.h), which Go holds a pointer to;
+ * C never holds Go pointers, only the integer value of a runtime/cgo.Handle.
+ * The files, one job each: nfq_cgo.c (the socket, opening, closing and
+ * configuring it), receive_cgo.c (reading it), parse_cgo.c (the messages
+ * read: parse_cgo.h), sendverdict_cgo.c (the verdicts) and threadwait_cgo.c
+ * (the receive loop's wait in its thread). */
 #ifndef NFQ_CGO_H
 #define NFQ_CGO_H
 
@@ -17,65 +20,20 @@
 #define NFQGO_VERDICT_FLUSH (64 * 1024)
 #define NFQGO_VERDICT_BUF (NFQGO_VERDICT_FLUSH + 0xffff + NFQGO_MSG_OVERHEAD)
 
-/* Attribute presence bits; they match the Attr constants in packet.go. */
-#define NFQGO_ATTR_MARK        (1u << 0)
-#define NFQGO_ATTR_TIMESTAMP   (1u << 1)
-#define NFQGO_ATTR_INDEV       (1u << 2)
-#define NFQGO_ATTR_OUTDEV      (1u << 3)
-#define NFQGO_ATTR_PHYSINDEV   (1u << 4)
-#define NFQGO_ATTR_PHYSOUTDEV  (1u << 5)
-#define NFQGO_ATTR_HWADDR      (1u << 6)
-#define NFQGO_ATTR_PAYLOAD     (1u << 7)
-#define NFQGO_ATTR_CAPLEN      (1u << 8)
-#define NFQGO_ATTR_SKBINFO     (1u << 9)
-#define NFQGO_ATTR_UID         (1u << 10)
-#define NFQGO_ATTR_GID         (1u << 11)
-#define NFQGO_ATTR_SECCTX      (1u << 12)
-#define NFQGO_ATTR_CT          (1u << 13)
-#define NFQGO_ATTR_CT_INFO     (1u << 14)
-#define NFQGO_ATTR_CT_ID       (1u << 15)
-#define NFQGO_ATTR_CT_MARK     (1u << 16)
-#define NFQGO_ATTR_CT_STATUS   (1u << 17)
-#define NFQGO_ATTR_CT_ZONE     (1u << 18)
-#define NFQGO_ATTR_VLAN        (1u << 19)
-#define NFQGO_ATTR_L2HDR       (1u << 20)
-#define NFQGO_ATTR_PRIORITY    (1u << 21)
-
-/* One parsed packet message, handed to Go by nfqgoPackets with the others of
- * its receive batch. Pointers point into the receive buffer and are valid
- * only during that call. Numbers are in host order. */
-struct nfqgo_packet {
-	uint32_t attrs;
-	uint32_t id;
-	uint16_t hw_protocol;
-	uint8_t hook;
-	uint8_t hwaddr_len;
-	uint32_t mark;
-	int64_t ts_sec;
-	int64_t ts_usec;
-	uint32_t indev, outdev, physindev, physoutdev;
-	uint8_t hwaddr[8];
-	uint32_t skbinfo;
-	uint32_t cap_len;
-	uint32_t uid, gid;
-	const unsigned char *payload;
-	uint32_t payload_len;
-	uint32_t secctx_len;
-	const char *secctx;
-	/* conntrack (NFQA_CT nest, NFQA_CT_INFO), VLAN tag, L2 header and
-	 * skb->priority */
-	uint32_t ct_info, ct_id, ct_mark, ct_status;
-	uint16_t ct_zone;
-	uint16_t vlan_proto, vlan_tci;
-	uint32_t priority;
-	const unsigned char *l2hdr;
-	uint32_t l2hdr_len;
-};
-
 /* Calls that can fail return a negative errno; no out-parameters, so that
  * Go passes no pointers to its stack (they would escape to the heap). */
 
 struct nfqgo_queue;
+
+/* nfq_cgo.c */
+
+/* nfqgo_new makes a queue without a socket: the receive buffers for the
+ * copy mode, the parser's batch and the verdict buffer, but nothing to read
+ * or send with (sends fail with EBADF). nfqgo_open starts from it; tests of
+ * the parser and the verdict encoder use it alone, with no kernel. NULL
+ * when out of memory. */
+struct nfqgo_queue *nfqgo_new(uint16_t num, uintptr_t handle, uint8_t mode, uint32_t range,
+			      uint32_t trunc_verdict);
 
 /* nfqgo_open opens a netlink socket, binds queue num and sets the copy mode
  * and queue length. trunc_verdict is given to a packet whose message did not
@@ -94,6 +52,14 @@ int nfqgo_set_mode(struct nfqgo_queue *q, uint8_t mode, uint32_t range);
 int nfqgo_set_flags(struct nfqgo_queue *q, uint32_t mask, uint32_t flags);
 int nfqgo_set_maxlen(struct nfqgo_queue *q, uint32_t maxlen);
 
+/* nfqgo_fd is the netlink socket, for readiness polling. */
+int nfqgo_fd(struct nfqgo_queue *q);
+
+/* nfqgo_close unbinds the queue, closes the socket and frees q. */
+void nfqgo_close(struct nfqgo_queue *q);
+
+/* receive_cgo.c */
+
 /* nfqgo_drain reads (recvmmsg) and dispatches up to budget messages without
  * blocking, and returns how many. -ENOBUFS is an overrun; other errnos come
  * from NLMSG_ERROR replies to earlier verdicts (the messages after one are
@@ -111,6 +77,8 @@ uint64_t nfqgo_truncated(struct nfqgo_queue *q);
 /* nfqgo_dispatch feeds one netlink datagram through the same parse and
  * dispatch path as received ones (used by tests to inject kernel messages). */
 int nfqgo_dispatch(struct nfqgo_queue *q, const void *buf, int len);
+
+/* sendverdict_cgo.c */
 
 /* nfqgo_verdict adds a verdict message to the pending ones and sends them
  * all when flush is set or the buffer is full. It sets the packet mark if
@@ -138,16 +106,12 @@ int nfqgo_flush(struct nfqgo_queue *q, int undecided, uint32_t lowest);
  * every waiting packet with id <= id. */
 int nfqgo_verdict_batch(struct nfqgo_queue *q, uint32_t id, uint32_t verdict);
 
+/* threadwait_cgo.c */
+
 /* nfqgo_wait blocks until fd is readable, wake_fd (an eventfd) is signalled
  * or timeout_ns pass, on the calling thread. A signal on wake_fd is consumed.
  * Returns 1 when fd is readable or has an error, 2 when only woken, 0 on
  * timeout or EINTR, or -errno. */
 int nfqgo_wait(int fd, int wake_fd, int64_t timeout_ns);
-
-/* nfqgo_fd is the netlink socket, for readiness polling. */
-int nfqgo_fd(struct nfqgo_queue *q);
-
-/* nfqgo_close unbinds the queue, closes the socket and frees q. */
-void nfqgo_close(struct nfqgo_queue *q);
 
 #endif

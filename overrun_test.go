@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -59,7 +60,7 @@ func TestOverrunIsReportedAndTheLoopKeepsGoing(t *testing.T) {
 
 	// The loop survived: new traffic still flows.
 	l.sendN(t, 1)
-	require.NoError(t, recvPacket(t, ch).Accept())
+	require.NoError(t, lab.RecvPacket(t, ch).Accept())
 }
 
 func TestCloseFromOnErrorDoesNotDeadlock(t *testing.T) {

@@ -50,6 +50,34 @@ const (
 	SkbChecksumNotVerified SkbInfo = 1 << 2
 )
 
+// Hook is the netfilter hook a packet was queued from (NF_INET_*).
+type Hook uint8
+
+// The netfilter hooks of the inet families.
+const (
+	HookPrerouting  Hook = 0
+	HookInput       Hook = 1
+	HookForward     Hook = 2
+	HookOutput      Hook = 3
+	HookPostrouting Hook = 4
+)
+
+func (h Hook) String() string {
+	switch h {
+	case HookPrerouting:
+		return "PREROUTING"
+	case HookInput:
+		return "INPUT"
+	case HookForward:
+		return "FORWARD"
+	case HookOutput:
+		return "OUTPUT"
+	case HookPostrouting:
+		return "POSTROUTING"
+	}
+	return fmt.Sprintf("hook(%d)", uint8(h))
+}
+
 // Packet is a queued packet and the handle to give its verdict. Its fields
 // are plain Go values that stay valid after the verdict.
 //
@@ -119,6 +147,10 @@ func (p *Packet) Has(a Attr) bool { return p.attrs&a == a }
 // prints as "mark|outdev|payload".
 func (p *Packet) Attrs() Attr { return p.attrs }
 
+// VLANID returns the VLAN identifier (the low 12 bits of VLANTCI); check
+// Packet.Has(AttrVLAN) first.
+func (p *Packet) VLANID() uint16 { return p.VLANTCI & 0x0fff }
+
 // Accept lets the packet continue.
 //
 // Like every verdict method, it returns an error for what the package can
@@ -142,85 +174,6 @@ func (p *Packet) AcceptWithMark(mark uint32) error {
 // caller must write a correct IP header and transport checksum.
 func (p *Packet) AcceptWithPayload(payload []byte) error {
 	return p.SetVerdict(Accept, WithPayload(payload))
-}
-
-// VerdictOption adds something to a verdict: a new packet mark, a new
-// payload or a new connection mark.
-type VerdictOption struct {
-	kind    uint8
-	mark    uint32
-	payload []byte
-}
-
-const (
-	optMark uint8 = iota + 1
-	optPayload
-	optConnMark
-)
-
-// WithMark sets the packet mark along with the verdict.
-func WithMark(mark uint32) VerdictOption { return VerdictOption{kind: optMark, mark: mark} }
-
-// WithPayload replaces the packet (from the IP header on) along with the
-// verdict. See AcceptWithPayload about checksums. payload is copied before
-// the verdict call returns and is not retained.
-//
-// SetVerdict refuses, sending nothing: an empty payload (ErrInvalidVerdict;
-// leave WithPayload out to keep the packet), one over MaxPayloadLen, 65531
-// bytes (ErrPayloadTooLarge), WithPayload given twice, and a payload with
-// Drop. The kernel itself silently drops a packet whose replacement is
-// shorter than its IP header, with no error coming back.
-func WithPayload(payload []byte) VerdictOption {
-	return VerdictOption{kind: optPayload, payload: payload}
-}
-
-// verdictRequest is a checked verdict with its options, ready to send.
-type verdictRequest struct {
-	verdict     Verdict
-	setMark     bool
-	mark        uint32
-	hasPayload  bool
-	payload     []byte
-	setConnMark bool
-	connMark    uint32
-}
-
-func buildVerdict(v Verdict, opts []VerdictOption) (verdictRequest, error) {
-	r := verdictRequest{verdict: v}
-	if err := v.validate(); err != nil {
-		return r, err
-	}
-	for _, o := range opts {
-		switch o.kind {
-		case optMark:
-			if r.setMark {
-				return r, fmt.Errorf("%w: WithMark given twice", ErrInvalidVerdict)
-			}
-			r.setMark, r.mark = true, o.mark
-		case optPayload:
-			if r.hasPayload {
-				return r, fmt.Errorf("%w: WithPayload given twice", ErrInvalidVerdict)
-			}
-			if len(o.payload) == 0 {
-				return r, fmt.Errorf("%w: empty replacement payload; to keep the packet as it is, leave WithPayload out", ErrInvalidVerdict)
-			}
-			if len(o.payload) > MaxPayloadLen {
-				return r, fmt.Errorf("%w: %d bytes, the kernel takes at most %d", ErrPayloadTooLarge, len(o.payload), MaxPayloadLen)
-			}
-			r.hasPayload, r.payload = true, o.payload
-		case optConnMark:
-			if r.setConnMark {
-				return r, fmt.Errorf("%w: WithConnMark given twice", ErrInvalidVerdict)
-			}
-			r.setConnMark, r.connMark = true, o.mark
-		default:
-			return r, fmt.Errorf("%w: zero VerdictOption; make options with WithMark, WithPayload or WithConnMark", ErrInvalidVerdict)
-		}
-	}
-	if r.hasPayload && v == Drop {
-		return r, fmt.Errorf("%w: a replacement payload with a drop verdict would be thrown away", ErrInvalidVerdict)
-	}
-	return r, nil
 }
 
 // SetVerdict gives the packet its verdict, with options. It returns an error

@@ -45,7 +45,7 @@ func (m *msgBuilder) bytes() []byte {
 }
 
 func TestEveryAttributeIsParsed(t *testing.T) {
-	q := openTestQueue(t)
+	q := socketlessQueue(t, Config{Queue: 9})
 	ts := binary.BigEndian.AppendUint64(nil, 1700000000)
 	ts = binary.BigEndian.AppendUint64(ts, 123456)
 	hw := binary.BigEndian.AppendUint16(nil, 6)
@@ -90,7 +90,7 @@ func TestEveryAttributeIsParsed(t *testing.T) {
 }
 
 func TestAbsentAttributesAreNotZeroOnes(t *testing.T) {
-	q := openTestQueue(t)
+	q := socketlessQueue(t, Config{Queue: 9})
 	require.NoError(t, q.dispatch(newPacketMsg(q.Num(), 5, 0x0800, 3).u32(3, 0).u32(16, 0).bytes()))
 	p := q.takePending(nil)[0]
 	assert.True(t, p.Has(AttrMark), "a zero mark the kernel sent")
@@ -104,26 +104,27 @@ func TestAbsentAttributesAreNotZeroOnes(t *testing.T) {
 }
 
 func TestMessageWithoutPacketHeaderIsIgnored(t *testing.T) {
-	q := openTestQueue(t)
+	q := socketlessQueue(t, Config{Queue: 9})
 	m := &msgBuilder{b: make([]byte, 16)}
 	m.b = append(m.b, 2, 0, 0, 0)
 	require.NoError(t, q.dispatch(m.u32(3, 1).bytes()))
 	assert.Empty(t, q.takePending(nil), "nothing to give a verdict to")
 }
 
-func openTestQueue(t *testing.T) *Queue {
-	t.Helper()
-	ns := netnstestNew(t)
-	var q *Queue
-	var err error
-	ns.Do(t, func() { q, err = Open(Config{Queue: 9}) })
-	require.NoError(t, err)
-	t.Cleanup(func() { q.Close() })
+// socketlessQueue returns a queue with its C side and no socket
+// (newSocketlessQueue): messages go in with dispatch and verdicts come out
+// with takePendingVerdicts, with no kernel and no privileges. Its Close
+// cannot send the default verdicts, which nobody waits for.
+func socketlessQueue(tb testing.TB, cfg Config) *Queue {
+	tb.Helper()
+	q, err := newSocketlessQueue(cfg)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { q.Close() })
 	return q
 }
 
 func TestMalformedAttributeIsLeftOutNotThePacket(t *testing.T) {
-	q := openTestQueue(t)
+	q := socketlessQueue(t, Config{Queue: 9})
 	require.NoError(t, q.dispatch(newPacketMsg(q.Num(), 8, 0x0800, 3).attr(3, []byte{1, 2}).u32(6, 1).bytes()))
 	got := q.takePending(nil)
 	require.Len(t, got, 1, "the packet still reaches the consumer, so it gets its verdict")

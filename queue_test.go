@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,7 +28,7 @@ func TestAcceptedPacketsArriveWithTheirAttributes(t *testing.T) {
 	l.sendN(t, 5)
 	var lastID uint32
 	for i := 0; i < 5; i++ {
-		p := recvPacket(t, ch)
+		p := lab.RecvPacket(t, ch)
 		assert.Equal(t, l.queue, p.Queue)
 		assert.Greater(t, p.ID, lastID, "ids grow per queue")
 		lastID = p.ID
@@ -40,7 +41,7 @@ func TestAcceptedPacketsArriveWithTheirAttributes(t *testing.T) {
 		assert.False(t, p.Has(nfq.AttrMark))
 		assert.False(t, p.Has(nfq.AttrCapLen), "payload not truncated")
 		assert.Equal(t, uint32(len(p.Payload)), p.OrigLen)
-		assert.Equal(t, fmt.Sprintf("msg-%d", i), string(udpPayload(t, p.Payload)))
+		assert.Equal(t, fmt.Sprintf("msg-%d", i), string(lab.UDPPayload(t, p.Payload)))
 		require.NoError(t, p.Accept())
 	}
 	assert.Equal(t, []string{"msg-0", "msg-1", "msg-2", "msg-3", "msg-4"}, l.received(5, 2*time.Second))
@@ -56,7 +57,7 @@ func TestDroppedPacketsDoNotArrive(t *testing.T) {
 
 	l.sendN(t, 4)
 	for i := 0; i < 4; i++ {
-		p := recvPacket(t, ch)
+		p := lab.RecvPacket(t, ch)
 		if i%2 == 0 {
 			require.NoError(t, p.Drop())
 		} else {
@@ -77,7 +78,7 @@ func TestMarkFromVerdictIsSeenByLaterRules(t *testing.T) {
 
 	l.sendN(t, 4)
 	for i := 0; i < 4; i++ {
-		p := recvPacket(t, ch)
+		p := lab.RecvPacket(t, ch)
 		if i < 2 {
 			require.NoError(t, p.AcceptWithMark(7))
 		} else {
@@ -99,10 +100,10 @@ func TestReplacedPayloadArrivesRewritten(t *testing.T) {
 	_, err = l.send.Write([]byte("short"))
 	require.NoError(t, err)
 
-	p := recvPacket(t, ch)
-	require.NoError(t, p.AcceptWithPayload(rewriteUDPv4(t, p.Payload, []byte("HELLO"))))
-	p = recvPacket(t, ch)
-	require.NoError(t, p.AcceptWithPayload(rewriteUDPv4(t, p.Payload, []byte("a longer payload than before"))))
+	p := lab.RecvPacket(t, ch)
+	require.NoError(t, p.AcceptWithPayload(lab.RewriteUDPv4(t, p.Payload, []byte("HELLO"))))
+	p = lab.RecvPacket(t, ch)
+	require.NoError(t, p.AcceptWithPayload(lab.RewriteUDPv4(t, p.Payload, []byte("a longer payload than before"))))
 	assert.Equal(t, []string{"HELLO", "a longer payload than before"}, l.received(2, 2*time.Second))
 }
 
@@ -127,7 +128,7 @@ func TestTwoQueuesInOneProcessAreIndependent(t *testing.T) {
 	a.sendN(t, 3)
 	b.sendN(t, 3)
 	for i := 0; i < 3; i++ {
-		p := recvPacket(t, cha)
+		p := lab.RecvPacket(t, cha)
 		assert.Equal(t, a.queue, p.Queue)
 		require.NoError(t, p.Accept())
 	}
@@ -138,7 +139,7 @@ func TestTwoQueuesInOneProcessAreIndependent(t *testing.T) {
 	assert.Equal(t, uint64(3), qb.Stats().Verdicts)
 	// a still works after b closed.
 	a.sendN(t, 1)
-	require.NoError(t, recvPacket(t, cha).Accept())
+	require.NoError(t, lab.RecvPacket(t, cha).Accept())
 	assert.Len(t, a.received(1, 2*time.Second), 1)
 }
 
@@ -157,7 +158,7 @@ func TestCloseGivesDefaultVerdictToPacketsInFlight(t *testing.T) {
 			l.sendN(t, 6)
 			// Take two packets and leave them without a verdict; four more
 			// wait in the channel or the socket.
-			held := []*nfq.Packet{recvPacket(t, ch), recvPacket(t, ch)}
+			held := []*nfq.Packet{lab.RecvPacket(t, ch), lab.RecvPacket(t, ch)}
 			require.Eventually(t, func() bool { return l.ns.Queues(t)[uint64(l.queue)].Waiting == 6 },
 				2*time.Second, 10*time.Millisecond, "six packets wait in the kernel")
 
@@ -232,7 +233,7 @@ func TestSecondVerdictIsAnErrorAndSendsNothing(t *testing.T) {
 	l := newUDPLab(t)
 	q, ch := l.consume(t, nfq.Config{})
 	l.sendN(t, 1)
-	p := recvPacket(t, ch)
+	p := lab.RecvPacket(t, ch)
 	require.NoError(t, p.Drop())
 	err := p.Accept()
 	require.ErrorIs(t, err, nfq.ErrVerdictGiven)
@@ -250,7 +251,7 @@ func TestVerdictsFromManyGoroutinesLater(t *testing.T) {
 	l.sendN(t, n)
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
-		p := recvPacket(t, ch)
+		p := lab.RecvPacket(t, ch)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -271,7 +272,7 @@ func TestRunCallbackAndContextCancel(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- q.Run(ctx, func(p *nfq.Packet) {
-			seen = append(seen, string(udpPayload(t, p.Payload)))
+			seen = append(seen, string(lab.UDPPayload(t, p.Payload)))
 			assert.NoError(t, p.Accept())
 			if len(seen) == 3 {
 				cancel()
@@ -340,7 +341,7 @@ func TestCopyRangeTruncatesAndMetaModeHasNoPayload(t *testing.T) {
 	q, ch := l.consume(t, nfq.Config{CopyRange: 24})
 
 	l.sendN(t, 1)
-	p := recvPacket(t, ch)
+	p := lab.RecvPacket(t, ch)
 	assert.Len(t, p.Payload, 24)
 	assert.True(t, p.Has(nfq.AttrCapLen))
 	assert.Equal(t, uint32(20+8+len("msg-0")), p.OrigLen)
@@ -348,7 +349,7 @@ func TestCopyRangeTruncatesAndMetaModeHasNoPayload(t *testing.T) {
 
 	require.NoError(t, q.SetCopyMode(nfq.CopyMeta, 0), "copy mode changes while consuming")
 	l.sendN(t, 1)
-	p = recvPacket(t, ch)
+	p = lab.RecvPacket(t, ch)
 	assert.Nil(t, p.Payload)
 	assert.False(t, p.Has(nfq.AttrPayload))
 	assert.False(t, p.Has(nfq.AttrCapLen), "the kernel sends no length with metadata only")
@@ -383,7 +384,7 @@ func TestCopyModeSpellingsOnTheKernel(t *testing.T) {
 			assert.Equal(t, uint64(nfq.MaxCopyRange), line.CopyRange, "%s: the kernel's limit is MaxCopyRange", tc.name)
 		}
 		l.sendN(t, 1)
-		p := recvPacket(t, ch)
+		p := lab.RecvPacket(t, ch)
 		assert.Len(t, p.Payload, tc.payload, tc.name)
 		assert.Equal(t, uint32(tc.origLen), p.OrigLen, tc.name)
 		require.NoError(t, p.Accept())
@@ -442,7 +443,7 @@ func TestInvalidVerdictsAreRefusedBeforeSending(t *testing.T) {
 	l := newUDPLab(t)
 	_, ch := l.consume(t, nfq.Config{})
 	l.sendN(t, 1)
-	p := recvPacket(t, ch)
+	p := lab.RecvPacket(t, ch)
 	assert.ErrorIs(t, p.SetVerdict(nfq.Verdict(2)), nfq.ErrInvalidVerdict, "NF_STOLEN is not for userspace")
 	assert.ErrorIs(t, p.AcceptWithPayload(make([]byte, nfq.MaxPayloadLen+1)), nfq.ErrPayloadTooLarge)
 	assert.ErrorIs(t, p.SetVerdict(nfq.Drop, nfq.WithPayload([]byte{1})), nfq.ErrInvalidVerdict)
@@ -472,9 +473,9 @@ func TestHeldPacketIsNotSweptUpByLaterVerdicts(t *testing.T) {
 	l := newUDPLab(t)
 	_, ch := l.consume(t, nfq.Config{})
 	l.sendN(t, 6)
-	held := recvPacket(t, ch)
+	held := lab.RecvPacket(t, ch)
 	for i := 1; i < 6; i++ {
-		require.NoError(t, recvPacket(t, ch).Accept())
+		require.NoError(t, lab.RecvPacket(t, ch).Accept())
 	}
 	assert.Equal(t, []string{"msg-1", "msg-2", "msg-3", "msg-4", "msg-5"}, l.received(5, time.Second))
 	assert.Equal(t, uint64(1), l.ns.Queues(t)[uint64(l.queue)].Waiting, "the held packet still waits")

@@ -4,6 +4,7 @@ package nfq
 
 /*
 #include "nfq_cgo.h"
+#include "parse_cgo.h"
 */
 import "C"
 
@@ -331,7 +332,8 @@ func (q *Queue) report(err error) {
 }
 
 // onPacket turns a parsed C packet into a Packet and queues it for delivery.
-// It runs inside nfqgo_drain or a configuration call, with rx held.
+// It runs inside nfqgo_drain, nfqgo_drain_rest, nfqgo_dispatch or a
+// configuration call, with rx held.
 func (q *Queue) onPacket(cp *C.struct_nfqgo_packet) {
 	if q.unbinding {
 		return // the kernel drops what it still held when the queue goes

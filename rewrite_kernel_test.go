@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/nfq-go/nfq/internal/netnstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -120,7 +121,7 @@ func TestKernelMangleUDP(t *testing.T) {
 			}
 			recv := ns.ListenUDP(t, addr)
 			port := recv.LocalAddr().(*net.UDPAddr).Port
-			queue := newQueueNum()
+			queue := lab.QueueNum()
 			queueAtPrerouting(t, ns, version, queue, "-p", "udp", "--dport", fmt.Sprint(port))
 			send := ns.DialUDP(t, recv.LocalAddr().String())
 			wantOffset := map[int]int{4: 20, 6: 40}[version]
@@ -193,7 +194,7 @@ func TestKernelMangleTCPLengthChange(t *testing.T) {
 			})
 			defer ln.Close()
 			port := uint16(ln.Addr().(*net.TCPAddr).Port)
-			queue := newQueueNum()
+			queue := lab.QueueNum()
 			queueAtPrerouting(t, ns, version, queue, "-p", "tcp", "--dport", fmt.Sprint(port))
 			queueAtPrerouting(t, ns, version, queue, "-p", "tcp", "--sport", fmt.Sprint(port))
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -96,7 +97,7 @@ func zeroSumPacket(version int, prefix string) []byte {
 	}
 	seg := pkt[l4:]
 	binary.BigEndian.PutUint16(seg[6:], 0)
-	s := checksum(seg, pseudoSum(pkt, nfq.ProtoUDP, len(seg)))
+	s := lab.Checksum(seg, pseudoSum(pkt, nfq.ProtoUDP, len(seg)))
 	binary.BigEndian.PutUint16(seg[len(seg)-2:], ^s) // the sum becomes 0xffff, its complement 0
 	binary.BigEndian.PutUint16(seg[6:], 0x1234)
 	return pkt

@@ -8,9 +8,14 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// hang is how long a Run may take to return before the test calls it a
+// deadlock.
+const hang = 10 * time.Second
 
 // runResult runs fn (a Run call) on a goroutine and waits for its error.
 func runResult(t *testing.T, run func() error) <-chan error {
@@ -67,7 +72,7 @@ func TestRunReturnsWhyItEnded(t *testing.T) {
 			return q.Run(ctx, func(p *nfq.Packet) { p.Accept(); got <- struct{}{} })
 		})
 		l.sendN(t, 1)
-		within(t, hang, "the packet", got)
+		lab.Within(t, hang, "the packet", got)
 		require.NoError(t, q.Close())
 		assert.NoError(t, waitErr(t, errc, "Run"), "Close is no error")
 		cancel()
@@ -88,8 +93,8 @@ func TestQueueSetRunReturnsWhyItEnded(t *testing.T) {
 	t.Parallel()
 	t.Run("deadline", func(t *testing.T) {
 		t.Parallel()
-		l := newFanoutLab(t)
-		s := l.open(t, nfq.Config{})
+		l := lab.NewFanout(t)
+		s := l.Open(t, nfq.Config{})
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
 		errc := runResult(t, func() error { return s.Run(ctx, func(p *nfq.Packet) { p.Accept() }) })
@@ -101,8 +106,8 @@ func TestQueueSetRunReturnsWhyItEnded(t *testing.T) {
 	})
 	t.Run("Close", func(t *testing.T) {
 		t.Parallel()
-		l := newFanoutLab(t)
-		s := l.open(t, nfq.Config{})
+		l := lab.NewFanout(t)
+		s := l.Open(t, nfq.Config{})
 		errc := runResult(t, func() error { return s.Run(context.Background(), func(p *nfq.Packet) { p.Accept() }) })
 		time.Sleep(50 * time.Millisecond) // let the loops start; Close works either way
 		require.NoError(t, s.Close())

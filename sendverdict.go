@@ -17,10 +17,10 @@ import (
 // When a verdict leaves
 //
 // Verdict messages collect in one buffer on the C side (nfqgo_verdict in
-// nfq_cgo.c) and leave together, in one sendto, so that a busy queue pays one
-// system call per batch of packets instead of one per packet. A verdict waits
-// there only while company is sure to come soon, and not longer than
-// flushDelay. It leaves:
+// sendverdict_cgo.c) and leave together, in one sendto, so that a busy queue
+// pays one system call per batch of packets instead of one per packet. A
+// verdict waits there only while company is sure to come soon, and not
+// longer than flushDelay. It leaves:
 //
 //  1. At once, with the verdict that finds the consumer caught up: every
 //     packet received has reached it (none of the receive batch is still to

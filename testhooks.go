@@ -8,7 +8,31 @@ package nfq
 */
 import "C"
 
-import "unsafe"
+import (
+	"syscall"
+	"unsafe"
+)
+
+// newSocketlessQueue returns a Queue with its C side but no socket
+// (nfqgo_new): the parser, the receive batch and the verdict buffer, with no
+// kernel queue behind them and no privileges needed. dispatch, takePending,
+// the verdict methods of the packets it yields and takePendingVerdicts work
+// as on an open queue; whatever would reach the kernel fails with EBADF
+// instead (a flush, Close's default verdicts), and no receive loop runs.
+func newSocketlessQueue(cfg Config) (*Queue, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	q := newQueue(cfg)
+	q.c = C.nfqgo_new(C.uint16_t(cfg.Queue), C.uintptr_t(q.handle), C.uint8_t(cfg.CopyMode.kernel()),
+		C.uint32_t(cfg.CopyRange), C.uint32_t(cfg.DefaultVerdict))
+	if q.c == nil {
+		q.handle.Delete()
+		return nil, syscall.ENOMEM
+	}
+	return q, nil
+}
 
 // dispatch feeds one netlink datagram, as the kernel would send it, through
 // the same parse and dispatch path as received ones. Tests use it for

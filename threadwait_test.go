@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -31,7 +32,7 @@ func spacedRun(t *testing.T, l *udpLab, q *nfq.Queue, n int) nfq.Stats {
 	}
 	st := q.Stats()
 	cancel()
-	within(t, 5*time.Second, "Run after cancel", doneOf(done))
+	lab.Within(t, 5*time.Second, "Run after cancel", doneOf(done))
 	return st
 }
 
@@ -119,8 +120,8 @@ func TestCloseEndsAWaitInTheThread(t *testing.T) {
 			start := time.Now()
 			closed := make(chan struct{})
 			go func() { q.Close(); close(closed) }()
-			within(t, 5*time.Second, "Close", closed)
-			within(t, 5*time.Second, "the consumer", ended)
+			lab.Within(t, 5*time.Second, "Close", closed)
+			lab.Within(t, 5*time.Second, "the consumer", ended)
 			assert.Less(t, time.Since(start), 300*time.Millisecond, "Close waited for the thread wait to time out")
 		})
 	}

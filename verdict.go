@@ -88,30 +88,111 @@ func (v Verdict) String() string {
 	return fmt.Sprintf("verdict(0x%x)", uint32(v))
 }
 
-// Hook is the netfilter hook a packet was queued from (NF_INET_*).
-type Hook uint8
+// VerdictOption adds something to a verdict: a new packet mark, a new
+// payload or a new connection mark.
+type VerdictOption struct {
+	kind    uint8
+	mark    uint32
+	payload []byte
+}
 
-// The netfilter hooks of the inet families.
 const (
-	HookPrerouting  Hook = 0
-	HookInput       Hook = 1
-	HookForward     Hook = 2
-	HookOutput      Hook = 3
-	HookPostrouting Hook = 4
+	optMark uint8 = iota + 1
+	optPayload
+	optConnMark
 )
 
-func (h Hook) String() string {
-	switch h {
-	case HookPrerouting:
-		return "PREROUTING"
-	case HookInput:
-		return "INPUT"
-	case HookForward:
-		return "FORWARD"
-	case HookOutput:
-		return "OUTPUT"
-	case HookPostrouting:
-		return "POSTROUTING"
+// WithMark sets the packet mark along with the verdict.
+func WithMark(mark uint32) VerdictOption { return VerdictOption{kind: optMark, mark: mark} }
+
+// WithPayload replaces the packet (from the IP header on) along with the
+// verdict. See AcceptWithPayload about checksums. payload is copied before
+// the verdict call returns and is not retained.
+//
+// SetVerdict refuses, sending nothing: an empty payload (ErrInvalidVerdict;
+// leave WithPayload out to keep the packet), one over MaxPayloadLen, 65531
+// bytes (ErrPayloadTooLarge), WithPayload given twice, and a payload with
+// Drop. The kernel itself silently drops a packet whose replacement is
+// shorter than its IP header, with no error coming back.
+func WithPayload(payload []byte) VerdictOption {
+	return VerdictOption{kind: optPayload, payload: payload}
+}
+
+// WithConnMark sets the mark of the packet's connection (the conntrack
+// entry's mark, which iptables -m connmark and CONNMARK --restore-mark see)
+// along with the verdict, whatever the verdict is: marking a connection and
+// dropping its packet is allowed. It combines with WithMark and WithPayload.
+//
+// The kernel applies a connection mark only on a queue opened with
+// FlagConntrack and only to a tracked packet, and ignores it silently
+// otherwise; so SetVerdict refuses it, with an error wrapping
+// ErrInvalidVerdict and sending nothing, on a queue without FlagConntrack
+// and for a packet without AttrConntrack. A verdict carrying a connection
+// mark always leaves as a message of its own (the kernel ignores connection
+// marks in batch verdicts).
+func WithConnMark(mark uint32) VerdictOption {
+	return VerdictOption{kind: optConnMark, mark: mark}
+}
+
+// verdictRequest is a checked verdict with its options, ready to send.
+type verdictRequest struct {
+	verdict     Verdict
+	setMark     bool
+	mark        uint32
+	hasPayload  bool
+	payload     []byte
+	setConnMark bool
+	connMark    uint32
+}
+
+func buildVerdict(v Verdict, opts []VerdictOption) (verdictRequest, error) {
+	r := verdictRequest{verdict: v}
+	if err := v.validate(); err != nil {
+		return r, err
 	}
-	return fmt.Sprintf("hook(%d)", uint8(h))
+	for _, o := range opts {
+		switch o.kind {
+		case optMark:
+			if r.setMark {
+				return r, fmt.Errorf("%w: WithMark given twice", ErrInvalidVerdict)
+			}
+			r.setMark, r.mark = true, o.mark
+		case optPayload:
+			if r.hasPayload {
+				return r, fmt.Errorf("%w: WithPayload given twice", ErrInvalidVerdict)
+			}
+			if len(o.payload) == 0 {
+				return r, fmt.Errorf("%w: empty replacement payload; to keep the packet as it is, leave WithPayload out", ErrInvalidVerdict)
+			}
+			if len(o.payload) > MaxPayloadLen {
+				return r, fmt.Errorf("%w: %d bytes, the kernel takes at most %d", ErrPayloadTooLarge, len(o.payload), MaxPayloadLen)
+			}
+			r.hasPayload, r.payload = true, o.payload
+		case optConnMark:
+			if r.setConnMark {
+				return r, fmt.Errorf("%w: WithConnMark given twice", ErrInvalidVerdict)
+			}
+			r.setConnMark, r.connMark = true, o.mark
+		default:
+			return r, fmt.Errorf("%w: zero VerdictOption; make options with WithMark, WithPayload or WithConnMark", ErrInvalidVerdict)
+		}
+	}
+	if r.hasPayload && v == Drop {
+		return r, fmt.Errorf("%w: a replacement payload with a drop verdict would be thrown away", ErrInvalidVerdict)
+	}
+	return r, nil
+}
+
+// connMarkAllowed refuses a connection mark the kernel would ignore.
+func (p *Packet) connMarkAllowed(v Verdict) error {
+	op := fmt.Sprintf("verdict %s for packet %d", v, p.ID)
+	if p.q.cfg.Flags&FlagConntrack == 0 {
+		return &OpError{Op: op, Queue: p.Queue, Err: fmt.Errorf("%w: WithConnMark on a queue without FlagConntrack", ErrInvalidVerdict),
+			Hint: "open the queue with FlagConntrack: without it the kernel ignores connection marks; nothing was sent"}
+	}
+	if !p.Has(AttrConntrack) {
+		return &OpError{Op: op, Queue: p.Queue, Err: fmt.Errorf("%w: WithConnMark for a packet without a conntrack entry", ErrInvalidVerdict),
+			Hint: "the packet is untracked (no AttrConntrack), so there is no connection to mark; nothing was sent"}
+	}
+	return nil
 }

@@ -3,7 +3,9 @@
 package nfq
 
 import (
+	"bytes"
 	"encoding/binary"
+	"sort"
 	"testing"
 
 	"github.com/nfq-go/nfq/internal/cref"
@@ -23,10 +25,9 @@ type verdictCase struct {
 }
 
 func TestVerdictBytesMatchTheCLibrary(t *testing.T) {
-	q := openTestQueue(t)
-	// This kernel refuses FlagConntrack, but the encoding does not depend on
-	// the kernel: let the queue believe it took the flag.
-	q.cfg.Flags |= FlagConntrack
+	// A queue without a socket asks no kernel for its flags: FlagConntrack
+	// only lets the connection marks through.
+	q := socketlessQueue(t, Config{Queue: 9, Flags: FlagConntrack})
 	q.holdVerdicts()
 
 	// 21 bytes, an IPv4 header and one more: the attribute needs padding.
@@ -165,8 +166,7 @@ func checkHeaders(t *testing.T, b []byte, n int) {
 // TestConnMarkEncoding decodes the conn mark verdict independently of any C
 // code: a nested NFQA_CT holding a big-endian CTA_MARK.
 func TestConnMarkEncoding(t *testing.T) {
-	q := openTestQueue(t)
-	q.cfg.Flags |= FlagConntrack
+	q := socketlessQueue(t, Config{Queue: 9, Flags: FlagConntrack})
 	q.holdVerdicts()
 	p := dispatchOne(t, q, newPacketMsg(q.Num(), 3, 0x0800, 3).nest(nfqaCT, kernelCT(false)).bytes())
 	require.NoError(t, p.SetVerdict(Accept, WithConnMark(0x01020304)))
@@ -184,4 +184,163 @@ func TestConnMarkEncoding(t *testing.T) {
 		attrs = attrs[(l+3)&^3:]
 	}
 	require.Equal(t, []byte{8, 0, ctaMark, 0, 1, 2, 3, 4}, ct, "CTA_MARK 0x01020304, big-endian")
+}
+
+func TestConnMarkRefusedWhenTheKernelWouldIgnoreIt(t *testing.T) {
+	q := socketlessQueue(t, Config{Queue: 9})
+	q.holdVerdicts()
+	tracked := func(id uint32) *Packet {
+		return dispatchOne(t, q, newPacketMsg(q.Num(), id, 0x0800, 3).nest(nfqaCT, kernelCT(false)).bytes())
+	}
+	nothingSent := func(t *testing.T, p *Packet) {
+		t.Helper()
+		b, err := q.takePendingVerdicts()
+		require.NoError(t, err)
+		assert.Empty(t, b, "nothing was sent")
+		require.NoError(t, p.Accept(), "the packet still takes its verdict")
+		_, err = q.takePendingVerdicts()
+		require.NoError(t, err)
+	}
+
+	t.Run("queue without FlagConntrack", func(t *testing.T) {
+		p := tracked(1)
+		err := p.SetVerdict(Accept, WithConnMark(1))
+		require.ErrorIs(t, err, ErrInvalidVerdict)
+		assert.Contains(t, err.Error(), "FlagConntrack")
+		nothingSent(t, p)
+	})
+
+	q.cfg.Flags |= FlagConntrack // from here on, as if opened with it
+	t.Run("untracked packet", func(t *testing.T) {
+		p := dispatchOne(t, q, newPacketMsg(q.Num(), 2, 0x0800, 3).bytes())
+		err := p.SetVerdict(Drop, WithConnMark(1))
+		require.ErrorIs(t, err, ErrInvalidVerdict)
+		assert.Contains(t, err.Error(), "untracked")
+		nothingSent(t, p)
+	})
+	t.Run("given twice", func(t *testing.T) {
+		p := tracked(3)
+		err := p.SetVerdict(Accept, WithConnMark(1), WithMark(2), WithConnMark(3))
+		require.ErrorIs(t, err, ErrInvalidVerdict)
+		assert.Contains(t, err.Error(), "WithConnMark given twice")
+		nothingSent(t, p)
+	})
+	t.Run("tracked packet on a conntrack queue", func(t *testing.T) {
+		p := tracked(4)
+		require.NoError(t, p.SetVerdict(Accept, WithConnMark(1), WithMark(2)))
+		b, err := q.takePendingVerdicts()
+		require.NoError(t, err)
+		assert.NotEmpty(t, b)
+	})
+}
+
+// FuzzVerdictBytes gives the packets of a receive batch verdicts of every
+// kind, with and without marks, connection marks and payloads, in any order,
+// some left without one, on a queue without a socket, and checks the
+// datagram the buffer would send against the C library's encoding of the
+// same verdicts: one message each in the order given, or one batch message
+// when they are identical, plain and no packet up to the latest id still
+// waits. ops holds three bytes a packet: what it gets (kind), its options,
+// and when it gets it (the order); first is the id of the first packet, so
+// that ids wrap too.
+func FuzzVerdictBytes(f *testing.F) {
+	f.Add(uint32(1), []byte{0, 0, 0, 0, 0, 1, 0, 0, 2})
+	f.Add(uint32(0xfffffffe), []byte{1, 0, 2, 1, 0, 1, 1, 0, 0})
+	f.Add(uint32(100), []byte{0, 0, 0, 7, 0, 0, 0, 0, 0})
+	f.Add(uint32(100), []byte{7, 0, 0, 0, 0, 1, 0, 0, 2})
+	f.Add(uint32(5), []byte{2, 1, 0, 3, 2, 1, 4, 4, 2, 5, 7, 3, 0, 6, 4})
+	q := socketlessQueue(f, Config{Queue: 9, Flags: FlagConntrack})
+	q.holdVerdicts()
+	payloads := []int{20, 21, 23, 40, 1500}
+	f.Fuzz(func(t *testing.T, first uint32, ops []byte) {
+		n := min(len(ops)/3, 12)
+		if n == 0 {
+			return
+		}
+		type plan struct {
+			p     *Packet
+			give  bool
+			r     cref.Verdict
+			opts  []VerdictOption
+			order byte
+		}
+		plans := make([]plan, n)
+		for i := range plans {
+			kind, opt, order := ops[3*i], ops[3*i+1], ops[3*i+2]
+			id := first + uint32(i)
+			pl := plan{give: kind%8 != 7, order: order, r: cref.Verdict{ID: id}}
+			v := []Verdict{Accept, Drop, Repeat, Stop, ToQueue(uint16(opt)<<4, false), ToQueue(3, true), Accept}[kind%8%7]
+			pl.r.Verdict = uint32(v)
+			pl.opts = []VerdictOption{}
+			if opt&1 != 0 {
+				pl.r.SetMark, pl.r.Mark = true, id*7
+				pl.opts = append(pl.opts, WithMark(id*7))
+			}
+			if opt&2 != 0 {
+				pl.r.SetConnMark, pl.r.ConnMark = true, ^id
+				pl.opts = append(pl.opts, WithConnMark(^id))
+			}
+			if opt&4 != 0 && v != Drop {
+				pl.r.Payload = bytes.Repeat([]byte{byte(id)}, payloads[int(opt>>3)%len(payloads)])
+				pl.opts = append(pl.opts, WithPayload(pl.r.Payload))
+			}
+			pl.opts = pl.opts[:len(pl.opts):len(pl.opts)]
+			plans[i] = pl
+		}
+		for i := range plans {
+			msg := newPacketMsg(q.Num(), plans[i].r.ID, 0x0800, 3).nest(nfqaCT, kernelCT(false)).bytes()
+			require.NoError(t, q.dispatch(msg))
+		}
+		got := q.takePending(nil)
+		require.Len(t, got, n)
+		for i := range plans {
+			plans[i].p = got[i]
+		}
+		byOrder := append([]plan(nil), plans...)
+		sort.SliceStable(byOrder, func(a, b int) bool { return byOrder[a].order < byOrder[b].order })
+
+		var want []cref.Verdict
+		for _, pl := range byOrder {
+			if pl.give {
+				require.NoError(t, pl.p.SetVerdict(Verdict(pl.r.Verdict), pl.opts...))
+				want = append(want, pl.r)
+			}
+		}
+		// The batch rule, from the kernel's side: a batch message gives its
+		// verdict to every waiting packet with an id up to its own.
+		if len(want) > 1 {
+			latest, same := want[0].ID, true
+			for _, w := range want {
+				if int32(w.ID-latest) > 0 {
+					latest = w.ID
+				}
+				plain := !w.SetMark && !w.SetConnMark && w.Payload == nil
+				same = same && plain && w.Verdict == want[0].Verdict
+			}
+			for _, pl := range plans { // in arrival order: the first waiting one is the lowest
+				if !pl.give {
+					same = same && int32(pl.r.ID-latest) > 0
+					break
+				}
+			}
+			if same {
+				want = []cref.Verdict{{Batch: true, ID: latest, Verdict: want[0].Verdict}}
+			}
+		}
+		b, err := q.takePendingVerdicts()
+		require.NoError(t, err)
+		if !bytes.Equal(cref.Datagram(q.Num(), want...), b) {
+			t.Fatalf("verdicts %+v: sent\n% x\nthe C library builds\n% x", want, b, cref.Datagram(q.Num(), want...))
+		}
+
+		// Every packet gets its verdict before the next round.
+		for _, pl := range plans {
+			if !pl.give {
+				require.NoError(t, pl.p.Drop())
+			}
+		}
+		_, err = q.takePendingVerdicts()
+		require.NoError(t, err)
+		require.True(t, q.everyPacketDecided())
+	})
 }

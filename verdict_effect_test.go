@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nfq-go/nfq"
+	"github.com/nfq-go/nfq/internal/lab"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -57,7 +58,7 @@ func TestRepeatWithMarkRunsTheHookAgainOnce(t *testing.T) {
 
 	l.sendN(t, 3)
 	for i := 0; i < 3; i++ {
-		p := recvPacket(t, ch)
+		p := lab.RecvPacket(t, ch)
 		assert.False(t, p.Has(nfq.AttrMark) && p.Mark == 5, "a repeated packet came back to the queue")
 		require.NoError(t, p.SetVerdict(nfq.Repeat, nfq.WithMark(5)))
 	}
@@ -81,8 +82,8 @@ func TestStopSkipsTheRestOfTheHook(t *testing.T) {
 	_, ch := l.consume(t, nfq.Config{})
 
 	l.sendN(t, 2)
-	require.NoError(t, recvPacket(t, ch).Accept())
-	require.NoError(t, recvPacket(t, ch).SetVerdict(nfq.Stop))
+	require.NoError(t, lab.RecvPacket(t, ch).Accept())
+	require.NoError(t, lab.RecvPacket(t, ch).SetVerdict(nfq.Stop))
 	assert.Equal(t, []string{"msg-1"}, l.received(2, 500*time.Millisecond))
 	assert.Equal(t, 1, ruleHits(t, l, "filter", "OUTPUT", `DROP`), "only the accepted packet reached the filter table")
 }
@@ -90,18 +91,18 @@ func TestStopSkipsTheRestOfTheHook(t *testing.T) {
 func TestToQueueHandsThePacketToTheOtherQueue(t *testing.T) {
 	t.Parallel()
 	l := newUDPLab(t)
-	second := newQueueNum()
+	second := lab.QueueNum()
 	_, first := l.consume(t, nfq.Config{})
 	q2 := openIn(t, l.ns, nfq.Config{Queue: second})
 	ch2, err := q2.Packets(context.Background())
 	require.NoError(t, err)
 
 	l.sendN(t, 1)
-	p := recvPacket(t, first)
+	p := lab.RecvPacket(t, first)
 	require.NoError(t, p.SetVerdict(nfq.ToQueue(second, false)))
-	p2 := recvPacket(t, ch2)
+	p2 := lab.RecvPacket(t, ch2)
 	assert.Equal(t, second, p2.Queue)
-	assert.Equal(t, []byte("msg-0"), udpPayload(t, p2.Payload))
+	assert.Equal(t, []byte("msg-0"), lab.UDPPayload(t, p2.Payload))
 	assert.Equal(t, nfq.HookOutput, p2.Hook)
 	noMorePackets(t, first, 100*time.Millisecond)
 	require.NoError(t, p2.Accept())
@@ -111,12 +112,12 @@ func TestToQueueHandsThePacketToTheOtherQueue(t *testing.T) {
 func TestToQueueWithNobodyListeningDropsUnlessBypass(t *testing.T) {
 	t.Parallel()
 	l := newUDPLab(t)
-	nobody := newQueueNum()
+	nobody := lab.QueueNum()
 	_, ch := l.consume(t, nfq.Config{})
 
 	l.sendN(t, 2)
-	require.NoError(t, recvPacket(t, ch).SetVerdict(nfq.ToQueue(nobody, false)))
-	require.NoError(t, recvPacket(t, ch).SetVerdict(nfq.ToQueue(nobody, true)))
+	require.NoError(t, lab.RecvPacket(t, ch).SetVerdict(nfq.ToQueue(nobody, false)))
+	require.NoError(t, lab.RecvPacket(t, ch).SetVerdict(nfq.ToQueue(nobody, true)))
 	assert.Equal(t, []string{"msg-1"}, l.received(2, 500*time.Millisecond),
 		"without bypass the kernel drops the packet; with it the packet passes")
 }

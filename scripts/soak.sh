@@ -17,4 +17,4 @@ if [[ $(id -u) != 0 ]]; then
 	exit 1
 fi
 export NFQ_SOAK_DURATION="${1:-${NFQ_SOAK_DURATION:-3m}}"
-go test -tags soak -count=1 -run '^TestSoak$' -v -timeout 2h . | grep -v '^=== '
+go test -tags soak -count=1 -run '^TestSoak$' -v -timeout 2h ./internal/scenario | grep -v '^=== '

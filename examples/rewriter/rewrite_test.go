@@ -1,3 +1,8 @@
+//go:build linux && cgo
+
+// The rewrite itself is libnetfilter_queue's (nfq.MangleTransport): these
+// tests need a build with cgo.
+
 package main
 
 import (
