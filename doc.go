@@ -131,8 +131,10 @@
 //
 // Interface names (Queue.InterfaceName, Packet.InDevName, ...) and the
 // kernel's counters (Queue.KernelStats) are those of the queue's network
-// namespace, whichever thread asks: Open keeps a route socket and the
-// kernel's counter file, opened in that namespace, until Close.
+// namespace, whichever thread asks: names are asked of the kernel on every
+// call through the queue's own socket, so a renamed or deleted interface shows
+// at once, and Open keeps the kernel's counter file, opened in that namespace,
+// until Close.
 //
 // # Memory
 //
